@@ -1,0 +1,1 @@
+"""Pure PyTorch modeling core: imports no Django, DRF, Celery or settings."""
