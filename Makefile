@@ -16,6 +16,7 @@ run: setup demo  ## set up, load the demo project, serve on http://$(HOST):$(POR
 test: setup  ## every test (set DATABASE_URL to run them on PostgreSQL)
 	@bash deploy/ensure-chromium.sh
 	$(VENV)/bin/ruff check .
+	cd frontend && npm test
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-test-only-secret-key-not-for-production} \
 		$(VENV)/bin/pytest $(PYTEST_ARGS)
 
