@@ -1,0 +1,1 @@
+"""DRF views of the labeling app: input serializer, one selector or service, output serializer."""

@@ -1,0 +1,120 @@
+"""Reads on images: filtered lists, details, windowed display renditions, explanations."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from labeling import imaging
+from labeling.models import AttentionPrompt, ExplanationMask, Image, Project
+from labeling.selectors.common import AnyUser, not_found, role_expression, visible_projects_q
+from labeling.storage import read_file
+from sightline.errors import ApplicationError
+
+ORDERINGS = ("name", "-name", "created_at", "-created_at")
+_DISPLAY_CACHE_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class ImageFilters:
+    """Filters of the image list; ``label="none"`` selects unlabelled images."""
+
+    split: str | None = None
+    label: str | None = None
+    has_prompt: bool | None = None
+    annotator: str | None = None
+    search: str | None = None
+    ordering: str = "name"
+
+
+def _annotated(user: AnyUser) -> QuerySet[Image]:
+    prompts = AttentionPrompt.objects.filter(image_id=OuterRef("pk"), current_version__gt=0)
+    count = prompts.order_by().values("image_id").annotate(n=Count("pk")).values("n")
+    return Image.objects.filter(visible_projects_q(user, "project_id")).annotate(
+        prompt_count=Coalesce(Subquery(count, output_field=IntegerField()), 0),
+        has_explanation=Exists(ExplanationMask.objects.filter(image_id=OuterRef("pk"))),
+        my_role=role_expression(user, "project_id"),
+    )
+
+
+def image_list_for_user(
+    *, user: AnyUser, project: Project, filters: ImageFilters
+) -> QuerySet[Image]:
+    """The images of ``project`` that ``user`` may see, filtered and ordered (one query)."""
+    images = _annotated(user).filter(project=project).defer("metadata")
+    if filters.split:
+        images = images.filter(split=filters.split)
+    if filters.label == "none":
+        images = images.filter(label__isnull=True)
+    elif filters.label:
+        images = images.filter(label=filters.label)
+    if filters.has_prompt is not None:
+        images = (
+            images.filter(prompt_count__gt=0)
+            if filters.has_prompt
+            else images.filter(prompt_count=0)
+        )
+    if filters.annotator:
+        by_annotator = AttentionPrompt.objects.filter(
+            image_id=OuterRef("pk"), current_version__gt=0, annotator__username=filters.annotator
+        )
+        images = images.filter(Exists(by_annotator))
+    if filters.search:
+        images = images.filter(name__icontains=filters.search)
+    if filters.ordering not in ORDERINGS:
+        raise ApplicationError(f"ordering must be one of {', '.join(ORDERINGS)}", code="invalid")
+    return images.order_by(filters.ordering, "pk")
+
+
+def image_get_for_user(*, user: AnyUser, image_id: int) -> Image:
+    """One visible image with ``my_role``, ``prompt_count`` and ``has_explanation``; 404 else."""
+    image = _annotated(user).select_related("project").filter(pk=image_id).first()
+    if image is None:
+        raise not_found()
+    return image
+
+
+def image_display_png(
+    *, image: Image, window_center: float | None = None, window_width: float | None = None
+) -> bytes:
+    """The display rendition, re-windowed from the stored DICOM original when a window is given.
+
+    Re-windowed renditions are cached (keyed by checksum, frame and window), so dragging the
+    window/level control over the same values decodes the original only once.
+    """
+    if window_center is None and window_width is None:
+        return read_file(image.display.name)
+    if not image.is_dicom:
+        raise ApplicationError("a display window applies to DICOM images only", code="invalid")
+    if window_center is None or window_width is None or window_width < 1:
+        raise ApplicationError(
+            "window_center and a window_width of at least 1 are both required", code="invalid"
+        )
+    if not str(image.metadata.get("photometric_interpretation", "")).startswith("MONOCHROME"):
+        return read_file(image.display.name)  # colour DICOM is shown without windowing
+    raw = f"{image.checksum}:{image.frame_index}:{window_center!r}:{window_width!r}"
+    key = "labeling:display:" + hashlib.sha256(raw.encode()).hexdigest()
+    png = cache.get(key)
+    if png is None:
+        try:
+            hu, _ = imaging.read_dicom_hu(read_file(image.original.name), frame=image.frame_index)
+        except imaging.ImageRejected as exc:
+            raise ApplicationError(str(exc), code="rejected_file") from exc
+        display = imaging.apply_window(hu, window_center, window_width)
+        if image.metadata.get("photometric_interpretation") == "MONOCHROME1":
+            display = 255 - display  # MONOCHROME1 shows low values bright, as at import
+        png = imaging.encode_png(display)
+        cache.set(key, png, _DISPLAY_CACHE_SECONDS)
+    return png
+
+
+def explanation_get(*, image: Image) -> ExplanationMask:
+    """The ground-truth explanation of ``image``; 404 when it has none."""
+    explanation = ExplanationMask.objects.filter(image=image).first()
+    if explanation is None:
+        raise not_found()
+    return explanation

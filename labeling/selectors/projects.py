@@ -1,0 +1,55 @@
+"""Reads on projects and memberships."""
+
+from __future__ import annotations
+
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from labeling.models import Image, Membership, Project
+from labeling.selectors.common import AnyUser, not_found, role_expression, visible_projects_q
+
+
+def project_list_for_user(*, user: AnyUser) -> QuerySet[Project]:
+    """The projects ``user`` may see, with ``my_role``, ``image_count`` and
+    ``prompted_image_count`` annotated (one query whatever the number of projects)."""
+    images = Image.objects.filter(project_id=OuterRef("pk")).order_by().values("project_id")
+    counted = images.annotate(n=Count("pk", distinct=True)).values("n")
+    prompted = (
+        images.filter(prompts__current_version__gt=0)
+        .annotate(n=Count("pk", distinct=True))
+        .values("n")
+    )
+    return (
+        Project.objects.filter(visible_projects_q(user))
+        .annotate(
+            my_role=role_expression(user),
+            image_count=Coalesce(Subquery(counted, output_field=IntegerField()), 0),
+            prompted_image_count=Coalesce(Subquery(prompted, output_field=IntegerField()), 0),
+        )
+        .order_by("name")
+    )
+
+
+def project_get_for_user(*, user: AnyUser, project_id: int) -> Project:
+    """One visible project with the annotations of ``project_list_for_user``; 404 otherwise."""
+    project = project_list_for_user(user=user).filter(pk=project_id).first()
+    if project is None:
+        raise not_found()
+    return project
+
+
+def member_list(*, project: Project) -> QuerySet[Membership]:
+    """The members of a project (already checked visible), by username."""
+    return (
+        Membership.objects.filter(project=project)
+        .select_related("user")
+        .order_by("user__username", "pk")
+    )
+
+
+def member_get(*, project: Project, user_id: int) -> Membership:
+    """The membership of ``user_id`` in ``project``; 404 when there is none."""
+    membership = member_list(project=project).filter(user_id=user_id).first()
+    if membership is None:
+        raise not_found()
+    return membership
