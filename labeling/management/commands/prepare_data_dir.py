@@ -14,7 +14,8 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         broker = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
         folders = [settings.DATA_DIR, settings.MEDIA_ROOT]
-        folders += [broker[key] for key in ("data_folder_in", "processed_folder") if key in broker]
+        keys = ("data_folder_in", "processed_folder", "control_folder")
+        folders += [broker[key] for key in keys if key in broker]
         for folder in folders:
             Path(folder).mkdir(parents=True, exist_ok=True)
         self.stdout.write(f"data directory ready: {settings.DATA_DIR}")
