@@ -24,5 +24,18 @@ export const routes: Route[] = [
   { path: "/", component: ProjectListPage },
   { path: "/projects/:id", component: ProjectPage },
   { path: "/images/:id", component: ImagePage },
+  // Review, selections and rating studies.
+  { path: "/projects/:id/review", component: lazyPage(() => import("./pages/review/ProjectReviewPage")) },
+  { path: "/projects/:id/selections", component: lazyPage(() => import("./pages/selections/SelectionsPage")) },
+  { path: "/projects/:id/studies", component: lazyPage(() => import("./pages/studies/StudiesPage")) },
+  { path: "/model-versions/:id/review", component: lazyPage(() => import("./pages/review/ReviewPage")) },
+  { path: "/model-versions/:id/matrix", component: lazyPage(() => import("./pages/review/MatrixPage")) },
+  { path: "/studies/:id", component: lazyPage(() => import("./pages/studies/StudyPage")) },
+  { path: "/studies/:id/report", component: lazyPage(() => import("./pages/studies/ReportPage")) },
   { path: "/images/:id/annotate", component: lazyPage(() => import("./pages/annotate")) },
+  // Jobs, the model registry and prediction comparison.
+  { path: "/projects/:id/jobs", component: lazyPage(() => import("./pages/jobs/JobsPage")) },
+  { path: "/jobs/:id", component: lazyPage(() => import("./pages/jobs/JobPage")) },
+  { path: "/projects/:id/models", component: lazyPage(() => import("./pages/models/ModelsPage")) },
+  { path: "/images/:id/compare", component: lazyPage(() => import("./pages/compare/ComparePage")) },
 ];

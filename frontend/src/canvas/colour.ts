@@ -1,9 +1,9 @@
 /**
  * Colours of the prompt and of the overlays, chosen to stay distinguishable with colour-vision
- * deficiencies: the prompt uses the Okabe-Ito orange / blue pair (safe for protan, deutan and tritan
- * vision, and far apart in lightness), heatmaps use viridis (perceptually uniform, monotone in
- * lightness), and the ground truth is an outline in Okabe-Ito reddish purple so it never reads
- * as painted prompt.
+ * deficiencies: the prompt uses the Okabe-Ito orange / blue pair (safe for protan, deutan and
+ * tritan vision, and far apart in lightness), heatmaps use viridis (perceptually uniform,
+ * monotone in lightness), and the ground truth is an outline in Okabe-Ito reddish purple so it
+ * never reads as painted prompt.
  */
 
 import { IMPORTANT, type Mask, type Rect, UNCLEAR } from "./mask";
@@ -35,32 +35,36 @@ export const INTERIOR_ALPHA = 165;
  * rectangle one pixel larger than the change.
  */
 export function colourMaskRect(mask: Mask, rect: Rect, out: Uint8ClampedArray): void {
-  const w = rect.x1 - rect.x0;
   const { data, width, height } = mask;
   // One 32-bit store per pixel instead of four byte stores.
   const pixels = new Uint32Array(out.buffer, out.byteOffset, out.length >> 2);
-  const important = packRgba(IMPORTANT_RGB, 255);
-  const importantInside = packRgba(IMPORTANT_RGB, INTERIOR_ALPHA);
-  const unimportant = packRgba(UNIMPORTANT_RGB, 255);
-  const unimportantInside = packRgba(UNIMPORTANT_RGB, INTERIOR_ALPHA);
-  let o = 0;
-  for (let y = rect.y0; y < rect.y1; y++) {
-    let i = y * width + rect.x0;
-    const up = y > 0;
-    const down = y < height - 1;
-    for (let x = rect.x0; x < rect.x0 + w; x++, i++, o++) {
+  const w = rect.x1 - rect.x0;
+  for (let y = rect.y0, o = 0; y < rect.y1; y++, o += w) {
+    const rowStart = y * width + rect.x0;
+    const rowEnd = rowStart + w;
+    const up = y > 0 ? -width : 0;
+    const down = y < height - 1 ? width : 0;
+    let i = rowStart;
+    while (i < rowEnd) {
+      // Work by stretches of equal pixels: inside one, left and right neighbours match.
       const v = data[i];
+      let j = i + 1;
+      while (j < rowEnd && data[j] === v) j++;
+      const at = o + (i - rowStart);
       if (v === UNCLEAR) {
-        pixels[o] = 0;
-        continue;
+        pixels.fill(0, at, at + (j - i));
+      } else {
+        const rgb = v === IMPORTANT ? IMPORTANT_RGB : UNIMPORTANT_RGB;
+        const edge = packRgba(rgb, 255);
+        const inside = packRgba(rgb, INTERIOR_ALPHA);
+        for (let k = i; k < j; k++) {
+          pixels[at + (k - i)] = data[k + up] !== v || data[k + down] !== v ? edge : inside;
+        }
+        const x = i - y * width;
+        if (x > 0 && data[i - 1] !== v) pixels[at] = edge;
+        if (x + (j - i) < width && data[j] !== v) pixels[at + (j - i) - 1] = edge;
       }
-      const edge =
-        (x > 0 && data[i - 1] !== v) ||
-        (x < width - 1 && data[i + 1] !== v) ||
-        (up && data[i - width] !== v) ||
-        (down && data[i + width] !== v);
-      if (v === IMPORTANT) pixels[o] = edge ? important : importantInside;
-      else pixels[o] = edge ? unimportant : unimportantInside;
+      i = j;
     }
   }
 }
@@ -107,7 +111,11 @@ export function viridisLut(): Uint8Array {
  * `out` RGBA: the colour from `lut`, alpha rising with the value so low-attention areas leave the
  * image visible.
  */
-export function heatmapRgba(rgba: Uint8ClampedArray, lut: Uint8Array, out: Uint8ClampedArray): void {
+export function heatmapRgba(
+  rgba: Uint8ClampedArray,
+  lut: Uint8Array,
+  out: Uint8ClampedArray,
+): void {
   for (let o = 0; o < rgba.length; o += 4) {
     const v = rgba[o];
     out[o] = lut[v * 3];
@@ -118,8 +126,9 @@ export function heatmapRgba(rgba: Uint8ClampedArray, lut: Uint8Array, out: Uint8
 }
 
 /**
- * Draws the one-pixel inner boundary of a binary map (`rgba` red channel >= 128 is inside) in
- * `colour` into `out` RGBA, with a faint fill inside so small regions remain visible.
+ * Draws the inner boundary of a binary map (`rgba` red channel >= 128 is inside), `thickness`
+ * pixels wide, in `colour` into `out` RGBA, with a faint fill inside so small regions remain
+ * visible.
  */
 export function outlineRgba(
   rgba: Uint8ClampedArray,
@@ -127,21 +136,51 @@ export function outlineRgba(
   height: number,
   colour: Rgb,
   out: Uint8ClampedArray,
+  thickness = 1,
 ): void {
-  const inside = (x: number, y: number): boolean =>
-    x >= 0 && y >= 0 && x < width && y < height && rgba[(y * width + x) * 4] >= 128;
+  const n = width * height;
+  const inside = new Uint8Array(n);
+  for (let i = 0; i < n; i++) inside[i] = rgba[i * 4] >= 128 ? 1 : 0;
+  // Boundary: inside pixels with a 4-neighbour outside (the image border does not count).
+  let edge = new Uint8Array(n);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const o = (y * width + x) * 4;
-      if (!inside(x, y)) {
-        out[o + 3] = 0;
-        continue;
-      }
-      const edge = !inside(x - 1, y) || !inside(x + 1, y) || !inside(x, y - 1) || !inside(x, y + 1);
-      out[o] = colour[0];
-      out[o + 1] = colour[1];
-      out[o + 2] = colour[2];
-      out[o + 3] = edge ? 255 : 56;
+      const i = y * width + x;
+      if (!inside[i]) continue;
+      edge[i] =
+        (x > 0 && !inside[i - 1]) ||
+        (x < width - 1 && !inside[i + 1]) ||
+        (y > 0 && !inside[i - width]) ||
+        (y < height - 1 && !inside[i + width])
+          ? 1
+          : 0;
     }
+  }
+  // Thicken inwards one pixel per pass.
+  for (let pass = 1; pass < thickness; pass++) {
+    const next = edge.slice();
+    for (let i = 0; i < n; i++) {
+      if (!inside[i] || edge[i]) continue;
+      const x = i % width;
+      if (
+        (x > 0 && edge[i - 1]) ||
+        (x < width - 1 && edge[i + 1]) ||
+        (i >= width && edge[i - width]) ||
+        (i + width < n && edge[i + width])
+      ) {
+        next[i] = 1;
+      }
+    }
+    edge = next;
+  }
+  for (let i = 0, o = 0; i < n; i++, o += 4) {
+    if (!inside[i]) {
+      out[o + 3] = 0;
+      continue;
+    }
+    out[o] = colour[0];
+    out[o + 1] = colour[1];
+    out[o + 2] = colour[2];
+    out[o + 3] = edge[i] ? 255 : 56;
   }
 }

@@ -19,7 +19,13 @@ const ctSmall: Uint8Array | null = existsSync(ctPath) ? readFileSync(ctPath) : n
 type Encoding = "explicit" | "implicit";
 
 /** Writes one little-endian data element. */
-function element(group: number, el: number, vr: string, value: Uint8Array, encoding: Encoding): Uint8Array {
+function element(
+  group: number,
+  el: number,
+  vr: string,
+  value: Uint8Array,
+  encoding: Encoding,
+): Uint8Array {
   const long = ["OB", "OW", "SQ", "UN", "UT"].includes(vr);
   const undefinedLength = value.length === 0 && vr === "SQ";
   const headerSize = encoding === "implicit" ? 8 : long ? 12 : 8;
@@ -84,7 +90,9 @@ function dicomFile(options: {
   photometric?: string;
   syntax?: string;
 }): ArrayBuffer {
-  const syntax = options.syntax ?? (options.encoding === "explicit" ? "1.2.840.10008.1.2.1" : "1.2.840.10008.1.2");
+  const syntax =
+    options.syntax ??
+    (options.encoding === "explicit" ? "1.2.840.10008.1.2.1" : "1.2.840.10008.1.2");
   const meta = element(0x0002, 0x0010, "UI", str(`${syntax}\0`), "explicit");
   const enc = options.encoding;
   const pixels = new Uint8Array(new Uint16Array(options.stored).buffer);
@@ -109,7 +117,14 @@ function dicomFile(options: {
 
 describe("readDicomFrame", () => {
   it("applies slope and intercept to explicit-VR stored values", () => {
-    const file = dicomFile({ encoding: "explicit", stored: [0, 1024, 2000, 4095], width: 2, height: 2, intercept: "-1024", slope: "1" });
+    const file = dicomFile({
+      encoding: "explicit",
+      stored: [0, 1024, 2000, 4095],
+      width: 2,
+      height: 2,
+      intercept: "-1024",
+      slope: "1",
+    });
     const frame = readDicomFrame(file);
     expect([frame.width, frame.height, frame.invert]).toEqual([2, 2, false]);
     expect(Array.from(frame.values)).toEqual([-1024, 0, 976, 3071]);
@@ -117,23 +132,49 @@ describe("readDicomFrame", () => {
 
   it("sign-extends 12-bit signed values in implicit VR", () => {
     // 0xFFF is -1 and 0x800 is -2048 in 12-bit two's complement; high bits are ignored.
-    const file = dicomFile({ encoding: "implicit", stored: [0xfff, 0x800, 0xf7ff, 5], width: 4, height: 1, bitsStored: 12, signed: true, slope: "2.5" });
+    const file = dicomFile({
+      encoding: "implicit",
+      stored: [0xfff, 0x800, 0xf7ff, 5],
+      width: 4,
+      height: 1,
+      bitsStored: 12,
+      signed: true,
+      slope: "2.5",
+    });
     expect(Array.from(readDicomFrame(file).values)).toEqual([-2.5, -5120, 5117.5, 12.5]);
   });
 
   it("reads the middle frame unless told otherwise", () => {
-    const file = dicomFile({ encoding: "explicit", stored: [1, 1, 2, 2, 3, 3], width: 2, height: 1, frames: 3 });
+    const file = dicomFile({
+      encoding: "explicit",
+      stored: [1, 1, 2, 2, 3, 3],
+      width: 2,
+      height: 1,
+      frames: 3,
+    });
     expect(Array.from(readDicomFrame(file).values)).toEqual([2, 2]);
     expect(Array.from(readDicomFrame(file, 2).values)).toEqual([3, 3]);
   });
 
   it("flags MONOCHROME1 for inversion", () => {
-    const file = dicomFile({ encoding: "explicit", stored: [1], width: 1, height: 1, photometric: "MONOCHROME1" });
+    const file = dicomFile({
+      encoding: "explicit",
+      stored: [1],
+      width: 1,
+      height: 1,
+      photometric: "MONOCHROME1",
+    });
     expect(readDicomFrame(file).invert).toBe(true);
   });
 
   it("leaves compressed transfer syntaxes to the server", () => {
-    const file = dicomFile({ encoding: "explicit", stored: [1], width: 1, height: 1, syntax: "1.2.840.10008.1.2.4.50" });
+    const file = dicomFile({
+      encoding: "explicit",
+      stored: [1],
+      width: 1,
+      height: 1,
+      syntax: "1.2.840.10008.1.2.4.50",
+    });
     expect(() => readDicomFrame(file)).toThrow(UnsupportedDicom);
   });
 
@@ -141,16 +182,23 @@ describe("readDicomFrame", () => {
     expect(() => readDicomFrame(new ArrayBuffer(300))).toThrow(UnsupportedDicom);
   });
 
-  it.skipIf(ctSmall === null)("agrees with pydicom and the server's window on a real CT slice", () => {
-    const bytes = ctSmall as Uint8Array;
-    const frame = readDicomFrame(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-    // Reference values from pydicom's apply_modality_lut and labeling.imaging.dicom.apply_window.
-    expect([frame.width, frame.height]).toEqual([128, 128]);
-    expect(Array.from(frame.values.subarray(0, 4))).toEqual([-849, -844, -858, -881]);
-    expect(frame.values.reduce((a, b) => a + b, 0)).toBe(-1950906);
-    const lung = Array.from(frame.values, (v) => windowValue(v, { center: -600, width: 1500 }));
-    expect(lung.reduce((a, b) => a + b, 0)).toBe(3351419);
-    const row = Array.from(frame.values.subarray(100 * 128 + 10, 100 * 128 + 14), (v) => windowValue(v, { center: 40, width: 400 }));
-    expect(row).toEqual([162, 149, 149, 142]);
-  });
+  it.skipIf(ctSmall === null)(
+    "agrees with pydicom and the server's window on a real CT slice",
+    () => {
+      const bytes = ctSmall as Uint8Array;
+      const frame = readDicomFrame(
+        bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+      );
+      // Reference values from pydicom's apply_modality_lut and labeling.imaging.dicom.apply_window.
+      expect([frame.width, frame.height]).toEqual([128, 128]);
+      expect(Array.from(frame.values.subarray(0, 4))).toEqual([-849, -844, -858, -881]);
+      expect(frame.values.reduce((a, b) => a + b, 0)).toBe(-1950906);
+      const lung = Array.from(frame.values, (v) => windowValue(v, { center: -600, width: 1500 }));
+      expect(lung.reduce((a, b) => a + b, 0)).toBe(3351419);
+      const row = Array.from(frame.values.subarray(100 * 128 + 10, 100 * 128 + 14), (v) =>
+        windowValue(v, { center: 40, width: 400 }),
+      );
+      expect(row).toEqual([162, 149, 149, 142]);
+    },
+  );
 });

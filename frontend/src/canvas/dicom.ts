@@ -29,7 +29,21 @@ export interface DicomFrame {
 const IMPLICIT_LE = "1.2.840.10008.1.2";
 const EXPLICIT_LE = "1.2.840.10008.1.2.1";
 // VRs whose explicit encoding has two reserved bytes and a 32-bit length.
-const LONG_VRS = new Set(["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"]);
+const LONG_VRS = new Set([
+  "OB",
+  "OD",
+  "OF",
+  "OL",
+  "OV",
+  "OW",
+  "SQ",
+  "SV",
+  "UC",
+  "UN",
+  "UR",
+  "UT",
+  "UV",
+]);
 const UNDEFINED = 0xffffffff;
 
 const tag = (group: number, element: number): number => ((group << 16) | element) >>> 0;
@@ -100,7 +114,8 @@ class Reader {
     while (at + 8 <= this.view.byteLength) {
       const el = this.header(at);
       if (el.tag === ITEM_END) return el.offset;
-      at = el.length === UNDEFINED ? this.nested(el).skipUndefined(el.offset) : el.offset + el.length;
+      at =
+        el.length === UNDEFINED ? this.nested(el).skipUndefined(el.offset) : el.offset + el.length;
     }
     throw new UnsupportedDicom("unterminated sequence item");
   }
@@ -129,7 +144,8 @@ function uint16(view: DataView, el: Element | undefined, fallback: number): numb
 
 /** Walks the file meta group and the dataset, collecting the top-level elements by tag. */
 function scan(view: DataView): Map<number, Element> {
-  const isPart10 = view.byteLength > 132 && text(view, { tag: 0, vr: "", offset: 128, length: 4 }) === "DICM";
+  const isPart10 =
+    view.byteLength > 132 && text(view, { tag: 0, vr: "", offset: 128, length: 4 }) === "DICM";
   if (!isPart10) throw new UnsupportedDicom("no DICOM part 10 header");
   const found = new Map<number, Element>();
   const meta = new Reader(view, true);
@@ -208,7 +224,8 @@ export function readDicomFrame(buffer: ArrayBuffer, frameIndex: number | null = 
   const values = new Float32Array(width * height);
   const storedMask = bitsStored >= 32 ? 0xffffffff : 2 ** bitsStored - 1;
   for (let i = 0; i < values.length; i++) {
-    const raw = bytesPerPixel === 2 ? view.getUint16(start + 2 * i, true) : view.getUint8(start + i);
+    const raw =
+      bytesPerPixel === 2 ? view.getUint16(start + 2 * i, true) : view.getUint8(start + i);
     let stored = raw & storedMask;
     if (signed) {
       // Sign-extend from BitsStored: shift the sign bit to bit 31, then back arithmetically.
@@ -216,5 +233,12 @@ export function readDicomFrame(buffer: ArrayBuffer, frameIndex: number | null = 
     }
     values[i] = slope * stored + intercept;
   }
-  return { width, height, frames, frameIndex: index, values, invert: photometric === "MONOCHROME1" };
+  return {
+    width,
+    height,
+    frames,
+    frameIndex: index,
+    values,
+    invert: photometric === "MONOCHROME1",
+  };
 }

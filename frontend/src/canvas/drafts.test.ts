@@ -2,12 +2,21 @@
 import { describe, expect, it } from "vitest";
 import { type Draft, draftKey, MemoryDraftStore, parseDraftKey, sendPendingDrafts } from "./drafts";
 
-const draft = (base: number): Draft => ({ png: Uint8Array.of(base), baseVersion: base, window: null, savedAt: base });
+const draft = (base: number): Draft => ({
+  png: Uint8Array.of(base),
+  baseVersion: base,
+  window: null,
+  savedAt: base,
+});
 
 describe("draft keys", () => {
   it("name the user, image and target class, and parse back", () => {
     expect(draftKey(3, 42, "pneumonia / left")).toBe("3/42/pneumonia / left");
-    expect(parseDraftKey("3/42/pneumonia / left")).toEqual({ userId: 3, imageId: 42, targetClass: "pneumonia / left" });
+    expect(parseDraftKey("3/42/pneumonia / left")).toEqual({
+      userId: 3,
+      imageId: 42,
+      targetClass: "pneumonia / left",
+    });
     expect(parseDraftKey("nonsense")).toBeNull();
   });
 });

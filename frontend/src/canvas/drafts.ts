@@ -32,9 +32,13 @@ export function draftKey(userId: number, imageId: number, targetClass: string): 
 }
 
 /** The parts of a draft key, or null for a key of another shape. */
-export function parseDraftKey(key: string): { userId: number; imageId: number; targetClass: string } | null {
+export function parseDraftKey(
+  key: string,
+): { userId: number; imageId: number; targetClass: string } | null {
   const match = /^(\d+)\/(\d+)\/(.+)$/.exec(key);
-  return match ? { userId: Number(match[1]), imageId: Number(match[2]), targetClass: match[3] } : null;
+  return match
+    ? { userId: Number(match[1]), imageId: Number(match[2]), targetClass: match[3] }
+    : null;
 }
 
 /** Drafts in memory (tests, and browsers without IndexedDB such as some private modes). */
@@ -87,7 +91,9 @@ export class IdbDraftStore implements DraftStore {
   }
 
   async keys(): Promise<string[]> {
-    return ((await promised((await this.store("readonly")).getAllKeys())) as IDBValidKey[]).map(String);
+    return ((await promised((await this.store("readonly")).getAllKeys())) as IDBValidKey[]).map(
+      String,
+    );
   }
 
   async get(key: string): Promise<Draft | undefined> {

@@ -80,10 +80,7 @@ export class UndoStack {
 
   private trim(): void {
     const { minSteps, maxSteps, maxBytes } = this.limits;
-    while (
-      this.done.length > minSteps &&
-      (this.done.length > maxSteps || this.bytes > maxBytes)
-    ) {
+    while (this.done.length > minSteps && (this.done.length > maxSteps || this.bytes > maxBytes)) {
       const dropped = this.done.shift() as MaskDiff;
       this.bytes -= diffBytes(dropped);
     }

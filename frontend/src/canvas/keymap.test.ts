@@ -15,11 +15,14 @@ describe("keymap", () => {
   it("reaches every binding's action from each of its chords (nothing shadowed)", () => {
     for (const binding of BINDINGS) {
       for (const chord of binding.chords) {
-        const input = press(chord.shift && chord.key.length === 1 ? chord.key.toUpperCase() : chord.key, {
-          ctrlKey: Boolean(chord.ctrl),
-          altKey: Boolean(chord.alt),
-          shiftKey: Boolean(chord.shift),
-        });
+        const input = press(
+          chord.shift && chord.key.length === 1 ? chord.key.toUpperCase() : chord.key,
+          {
+            ctrlKey: Boolean(chord.ctrl),
+            altKey: Boolean(chord.alt),
+            shiftKey: Boolean(chord.shift),
+          },
+        );
         expect(actionFor(input), chordLabel(chord)).toBe(binding.action);
       }
     }

@@ -54,36 +54,147 @@ export interface Binding {
 /** Ordered: a binding with a shift modifier comes before the same key without. */
 export const BINDINGS: readonly Binding[] = [
   { action: "value-important", chords: [{ key: "1" }], label: "Paint important", group: "Paint" },
-  { action: "value-unimportant", chords: [{ key: "2" }], label: "Paint unimportant", group: "Paint" },
-  { action: "value-unclear", chords: [{ key: "3" }, { key: "e", shift: false }], label: "Eraser (back to unclear)", group: "Paint" },
-  { action: "swap-values", chords: [{ key: "x", shift: false }], label: "Swap important / unimportant", group: "Paint" },
+  {
+    action: "value-unimportant",
+    chords: [{ key: "2" }],
+    label: "Paint unimportant",
+    group: "Paint",
+  },
+  {
+    action: "value-unclear",
+    chords: [{ key: "3" }, { key: "e", shift: false }],
+    label: "Eraser (back to unclear)",
+    group: "Paint",
+  },
+  {
+    action: "swap-values",
+    chords: [{ key: "x", shift: false }],
+    label: "Swap important / unimportant",
+    group: "Paint",
+  },
   { action: "brush-smaller", chords: [{ key: "[" }], label: "Smaller brush", group: "Paint" },
   { action: "brush-larger", chords: [{ key: "]" }], label: "Larger brush", group: "Paint" },
   { action: "tool-brush", chords: [{ key: "b", shift: false }], label: "Brush", group: "Tools" },
-  { action: "tool-polygon", chords: [{ key: "l", shift: false }], label: "Polygon / lasso fill (click points, or drag)", group: "Tools" },
-  { action: "fill-rest", chords: [{ key: "f", shift: true }], label: "Fill the rest (all unclear pixels)", group: "Tools" },
-  { action: "tool-fill", chords: [{ key: "f", shift: false }], label: "Flood fill a connected region", group: "Tools" },
+  {
+    action: "tool-polygon",
+    chords: [{ key: "l", shift: false }],
+    label: "Polygon / lasso fill (click points, or drag)",
+    group: "Tools",
+  },
+  {
+    action: "fill-rest",
+    chords: [{ key: "f", shift: true }],
+    label: "Fill the rest (all unclear pixels)",
+    group: "Tools",
+  },
+  {
+    action: "tool-fill",
+    chords: [{ key: "f", shift: false }],
+    label: "Flood fill a connected region",
+    group: "Tools",
+  },
   { action: "tool-rect", chords: [{ key: "r", shift: false }], label: "Rectangle", group: "Tools" },
-  { action: "next-window", chords: [{ key: "w", shift: true }], label: "Next window preset (DICOM)", group: "View" },
-  { action: "tool-window", chords: [{ key: "w", shift: false }], label: "Window / level: drag (DICOM)", group: "Tools" },
-  { action: "clear", chords: [{ key: "Delete", shift: true }, { key: "Backspace", shift: true }], label: "Clear the prompt", group: "Tools" },
+  {
+    action: "next-window",
+    chords: [{ key: "w", shift: true }],
+    label: "Next window preset (DICOM)",
+    group: "View",
+  },
+  {
+    action: "tool-window",
+    chords: [{ key: "w", shift: false }],
+    label: "Window / level: drag (DICOM)",
+    group: "Tools",
+  },
+  {
+    action: "clear",
+    chords: [
+      { key: "Delete", shift: true },
+      { key: "Backspace", shift: true },
+    ],
+    label: "Clear the prompt",
+    group: "Tools",
+  },
   { action: "commit", chords: [{ key: "Enter" }], label: "Close the polygon", group: "Tools" },
-  { action: "cancel", chords: [{ key: "Escape" }], label: "Cancel the shape / close dialogs", group: "Tools" },
-  { action: "redo", chords: [{ key: "z", ctrl: true, shift: true }, { key: "y", ctrl: true }], label: "Redo", group: "History" },
-  { action: "undo", chords: [{ key: "z", ctrl: true, shift: false }], label: "Undo (whole strokes)", group: "History" },
+  {
+    action: "cancel",
+    chords: [{ key: "Escape" }],
+    label: "Cancel the shape / close dialogs",
+    group: "Tools",
+  },
+  {
+    action: "redo",
+    chords: [
+      { key: "z", ctrl: true, shift: true },
+      { key: "y", ctrl: true },
+    ],
+    label: "Redo",
+    group: "History",
+  },
+  {
+    action: "undo",
+    chords: [{ key: "z", ctrl: true, shift: false }],
+    label: "Undo (whole strokes)",
+    group: "History",
+  },
   { action: "save", chords: [{ key: "s", ctrl: true }], label: "Save now", group: "History" },
-  { action: "next-image", chords: [{ key: "n", shift: false }], label: "Next image in the queue", group: "Images" },
-  { action: "previous-image", chords: [{ key: "p", shift: false }], label: "Previous image", group: "Images" },
-  { action: "toggle-prompt", chords: [{ key: "m", shift: false }], label: "Show / hide the prompt", group: "Overlays" },
-  { action: "toggle-gradcam", chords: [{ key: "g", shift: false }], label: "Grad-CAM of the active model", group: "Overlays" },
-  { action: "toggle-refined", chords: [{ key: "t", shift: false }], label: "Refined prompt t(D)", group: "Overlays" },
-  { action: "toggle-truth", chords: [{ key: "k", shift: false }], label: "Ground-truth explanation", group: "Overlays" },
-  { action: "opacity-down", chords: [{ key: "," }], label: "Less opaque prompt", group: "Overlays" },
+  {
+    action: "next-image",
+    chords: [{ key: "n", shift: false }],
+    label: "Next image in the queue",
+    group: "Images",
+  },
+  {
+    action: "previous-image",
+    chords: [{ key: "p", shift: false }],
+    label: "Previous image",
+    group: "Images",
+  },
+  {
+    action: "toggle-prompt",
+    chords: [{ key: "m", shift: false }],
+    label: "Show / hide the prompt",
+    group: "Overlays",
+  },
+  {
+    action: "toggle-gradcam",
+    chords: [{ key: "g", shift: false }],
+    label: "Grad-CAM of the active model",
+    group: "Overlays",
+  },
+  {
+    action: "toggle-refined",
+    chords: [{ key: "t", shift: false }],
+    label: "Refined prompt t(D)",
+    group: "Overlays",
+  },
+  {
+    action: "toggle-truth",
+    chords: [{ key: "k", shift: false }],
+    label: "Ground-truth explanation",
+    group: "Overlays",
+  },
+  {
+    action: "opacity-down",
+    chords: [{ key: "," }],
+    label: "Less opaque prompt",
+    group: "Overlays",
+  },
   { action: "opacity-up", chords: [{ key: "." }], label: "More opaque prompt", group: "Overlays" },
   { action: "fit", chords: [{ key: "0" }], label: "Fit to screen", group: "View" },
-  { action: "zoom-in", chords: [{ key: "=" }, { key: "+" }], label: "Zoom in (or wheel)", group: "View" },
+  {
+    action: "zoom-in",
+    chords: [{ key: "=" }, { key: "+" }],
+    label: "Zoom in (or wheel)",
+    group: "View",
+  },
   { action: "zoom-out", chords: [{ key: "-" }], label: "Zoom out (or wheel)", group: "View" },
-  { action: "help", chords: [{ key: "?" }, { key: "h", shift: false }], label: "This help", group: "View" },
+  {
+    action: "help",
+    chords: [{ key: "?" }, { key: "h", shift: false }],
+    label: "This help",
+    group: "View",
+  },
 ];
 
 /** The part of a KeyboardEvent the matcher reads. */
@@ -112,7 +223,8 @@ export function actionFor(input: KeyInput): Action | null {
   return null;
 }
 
-const isMac = (): boolean => typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform);
+const isMac = (): boolean =>
+  typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform);
 
 /** How a chord is written in the help ("Ctrl+Shift+Z", "⌘+S" on macOS). */
 export function chordLabel(chord: Chord): string {
@@ -120,7 +232,12 @@ export function chordLabel(chord: Chord): string {
   if (chord.ctrl) parts.push(isMac() ? "⌘" : "Ctrl");
   if (chord.alt) parts.push(isMac() ? "⌥" : "Alt");
   if (chord.shift) parts.push("Shift");
-  const names: Record<string, string> = { Delete: "Del", Backspace: "⌫", Escape: "Esc", " ": "Space" };
+  const names: Record<string, string> = {
+    Delete: "Del",
+    Backspace: "⌫",
+    Escape: "Esc",
+    " ": "Space",
+  };
   parts.push(names[chord.key] ?? (chord.key.length === 1 ? chord.key.toUpperCase() : chord.key));
   return parts.join("+");
 }

@@ -205,7 +205,8 @@ export class MaskWriter {
     if (from === this.code) return 0;
     const { width, height } = this.mask;
     let changed = 0;
-    for (let y = 0; y < height; y++) changed += this.writeSpan(y, y * width, y * width + width, from);
+    for (let y = 0; y < height; y++)
+      changed += this.writeSpan(y, y * width, y * width + width, from);
     return changed;
   }
 
@@ -247,7 +248,11 @@ export class MaskWriter {
     for (const k of order) {
       const last = starts.length - 1;
       // Runs written by separate calls may touch: merge them.
-      if (last >= 0 && starts[last] + lengths[last] === this.starts[k] && before[last] === this.befores[k]) {
+      if (
+        last >= 0 &&
+        starts[last] + lengths[last] === this.starts[k] &&
+        before[last] === this.befores[k]
+      ) {
         lengths[last] += this.lengths[k];
         continue;
       }
@@ -275,22 +280,30 @@ export class MaskWriter {
     let changed = 0;
     let first = -1;
     let last = -1;
-    for (let i = begin; i < end; i++) {
+    let i = begin;
+    while (i < end) {
       const old = data[i];
-      if (old === code || (only >= 0 && old !== only)) continue;
-      data[i] = code;
+      if (old === code || (only >= 0 && old !== only)) {
+        i++;
+        continue;
+      }
+      // A stretch of equal pixels becomes one run and one native fill.
+      let j = i + 1;
+      while (j < end && data[j] === old) j++;
+      data.fill(code, i, j);
       if (i === this.openEnd && old === this.openCode) {
-        this.openEnd++;
+        this.openEnd = j;
       } else {
         this.close();
         if (i < this.openStart) this.sorted = false;
         this.openStart = i;
-        this.openEnd = i + 1;
+        this.openEnd = j;
         this.openCode = old;
       }
       if (first < 0) first = i;
-      last = i;
-      changed++;
+      last = j - 1;
+      changed += j - i;
+      i = j;
     }
     if (changed > 0) {
       this.count += changed;
@@ -345,7 +358,8 @@ export function maskFromBytes(width: number, height: number, bytes: Uint8Array):
     throw new RangeError(`expected ${width * height} mask bytes, got ${bytes.length}`);
   }
   for (let i = 0; i < bytes.length; i++) {
-    if (!isMaskCode(bytes[i])) throw new RangeError(`mask byte ${bytes[i]} at pixel ${i} is not 0, 128 or 255`);
+    if (!isMaskCode(bytes[i]))
+      throw new RangeError(`mask byte ${bytes[i]} at pixel ${i} is not 0, 128 or 255`);
   }
   return { width, height, data: bytes.slice() };
 }

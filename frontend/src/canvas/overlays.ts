@@ -45,7 +45,9 @@ export function renderOverlay(
     lut ??= viridisLut();
     heatmapRgba(grey.data, lut, out.data);
   } else {
-    outlineRgba(grey.data, width, height, GROUND_TRUTH_RGB, out.data);
+    // About two screen pixels wide when the image is fitted to a typical canvas.
+    const thickness = Math.max(1, Math.round(Math.max(width, height) / 400));
+    outlineRgba(grey.data, width, height, GROUND_TRUTH_RGB, out.data, thickness);
   }
   ctx.putImageData(out, 0, 0);
   return canvas;

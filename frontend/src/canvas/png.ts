@@ -134,7 +134,12 @@ export async function assemblePng(
   header[8] = 8; // bit depth; compression, filter method and interlace stay 0
   header[9] = colourType;
   const idat = await zlibDeflate(filtered);
-  const parts = [SIGNATURE, chunk("IHDR", header), chunk("IDAT", idat), chunk("IEND", new Uint8Array(0))];
+  const parts = [
+    SIGNATURE,
+    chunk("IHDR", header),
+    chunk("IDAT", idat),
+    chunk("IEND", new Uint8Array(0)),
+  ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const p of parts) {
@@ -145,7 +150,11 @@ export async function assemblePng(
 }
 
 /** Encodes one-byte-per-pixel data as an 8-bit greyscale PNG. */
-export function encodeGreyPng(pixels: Uint8Array, width: number, height: number): Promise<Uint8Array> {
+export function encodeGreyPng(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+): Promise<Uint8Array> {
   if (pixels.length !== width * height) {
     throw new RangeError(`expected ${width * height} pixels, got ${pixels.length}`);
   }
@@ -172,7 +181,13 @@ function paeth(a: number, b: number, c: number): number {
 }
 
 /** Reverses PNG row filters in place into `out` (bpp bytes per pixel). */
-function unfilter(raw: Uint8Array, out: Uint8Array, rowBytes: number, height: number, bpp: number): void {
+function unfilter(
+  raw: Uint8Array,
+  out: Uint8Array,
+  rowBytes: number,
+  height: number,
+  bpp: number,
+): void {
   for (let y = 0; y < height; y++) {
     const type = raw[y * (rowBytes + 1)];
     const src = y * (rowBytes + 1) + 1;
@@ -184,12 +199,23 @@ function unfilter(raw: Uint8Array, out: Uint8Array, rowBytes: number, height: nu
       const c = x >= bpp && y > 0 ? out[prev + x - bpp] : 0;
       const v = raw[src + x];
       switch (type) {
-        case 0: out[dst + x] = v; break;
-        case 1: out[dst + x] = (v + a) & 0xff; break;
-        case 2: out[dst + x] = (v + b) & 0xff; break;
-        case 3: out[dst + x] = (v + ((a + b) >> 1)) & 0xff; break;
-        case 4: out[dst + x] = (v + paeth(a, b, c)) & 0xff; break;
-        default: throw new Error(`PNG row ${y} has unknown filter ${type}`);
+        case 0:
+          out[dst + x] = v;
+          break;
+        case 1:
+          out[dst + x] = (v + a) & 0xff;
+          break;
+        case 2:
+          out[dst + x] = (v + b) & 0xff;
+          break;
+        case 3:
+          out[dst + x] = (v + ((a + b) >> 1)) & 0xff;
+          break;
+        case 4:
+          out[dst + x] = (v + paeth(a, b, c)) & 0xff;
+          break;
+        default:
+          throw new Error(`PNG row ${y} has unknown filter ${type}`);
       }
     }
   }
@@ -220,7 +246,9 @@ export async function decodePng(bytes: Uint8Array): Promise<DecodedPng> {
       const depth = body[8];
       const colour = body[9];
       if (depth !== 8 || !(colour in CHANNELS) || body[12] !== 0) {
-        throw new Error(`unsupported PNG (bit depth ${depth}, colour type ${colour}, interlace ${body[12]})`);
+        throw new Error(
+          `unsupported PNG (bit depth ${depth}, colour type ${colour}, interlace ${body[12]})`,
+        );
       }
       channels = CHANNELS[colour];
     } else if (type === "IDAT") {

@@ -1,7 +1,14 @@
 // @vitest-environment node
 import { describe, expect, it } from "vitest";
 import type { ImageFilters, Paginated } from "../types";
-import { listAll, neighbourIn, parseQueueFilters, type QueueItem, queueItems, queueSearch } from "./queue";
+import {
+  listAll,
+  neighbourIn,
+  parseQueueFilters,
+  type QueueItem,
+  queueItems,
+  queueSearch,
+} from "./queue";
 
 const items = (...ids: number[]): QueueItem[] => ids.map((id) => ({ id, name: `img-${id}` }));
 
@@ -14,7 +21,12 @@ function fakeList(all: QueueItem[], mine: number[] = []) {
     const size = filters.page_size ?? 500;
     const page = filters.page ?? 1;
     const results = source.slice((page - 1) * size, page * size);
-    return { count: source.length, next: page * size < source.length ? "more" : null, previous: null, results };
+    return {
+      count: source.length,
+      next: page * size < source.length ? "more" : null,
+      previous: null,
+      results,
+    };
   };
   return { load, requests };
 }

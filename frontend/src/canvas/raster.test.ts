@@ -77,7 +77,8 @@ describe("brush", () => {
         for (let x = 0; x < 40; x++) {
           const d = distanceToSegment({ x: x + 0.5, y: y + 0.5 }, a, b);
           if (Math.abs(d - r) < 1e-6) continue; // exactly on the boundary: either is fine
-          if ((mask.data[y * 40 + x] === IMPORTANT) !== d < r) wrong.push(`trial ${trial} pixel ${x},${y}`);
+          if ((mask.data[y * 40 + x] === IMPORTANT) !== d < r)
+            wrong.push(`trial ${trial} pixel ${x},${y}`);
         }
       }
     }
@@ -86,7 +87,12 @@ describe("brush", () => {
 
   it("clips strokes that leave the image", () => {
     const mask = createMask(4, 4);
-    const changed = paintSegment(new MaskWriter(mask, IMPORTANT), { x: -10, y: 1.5 }, { x: 10, y: 1.5 }, 0.5);
+    const changed = paintSegment(
+      new MaskWriter(mask, IMPORTANT),
+      { x: -10, y: 1.5 },
+      { x: 10, y: 1.5 },
+      0.5,
+    );
     expect(changed).toBe(4);
     expect(maskToRows(mask)).toEqual(["....", "####", "....", "...."]);
   });
@@ -123,7 +129,8 @@ describe("polygon fill", () => {
     ];
     fillPolygon(new MaskWriter(mask, IMPORTANT), tri, false);
     const wrong: string[] = [];
-    const side = (p: Point, a: Point, b: Point) => (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x);
+    const side = (p: Point, a: Point, b: Point) =>
+      (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x);
     for (let y = 0; y < 20; y++) {
       for (let x = 0; x < 20; x++) {
         const p = { x: x + 0.5, y: y + 0.5 };

@@ -38,7 +38,9 @@ export function rleToMask(encoded: RleMask): Mask {
   let at = 0;
   for (const [value, run] of encoded.rle) {
     if (!Number.isInteger(run) || run < 0 || at + run > data.length) {
-      throw new RangeError(`run of ${run} at pixel ${at} overflows a ${encoded.width}x${encoded.height} mask`);
+      throw new RangeError(
+        `run of ${run} at pixel ${at} overflows a ${encoded.width}x${encoded.height} mask`,
+      );
     }
     data.fill(valueToCode(value), at, at + run);
     at += run;

@@ -29,7 +29,11 @@ class FakeServer {
     this.calls.push({ base, png: snapshot.png });
     if (this.offline) return { kind: "offline" };
     if (base !== this.version) {
-      const detail: PromptConflictDetail = { current_version: this.version, your_version_id: 99, current: prompt(this.version) };
+      const detail: PromptConflictDetail = {
+        current_version: this.version,
+        your_version_id: 99,
+        current: prompt(this.version),
+      };
       return { kind: "conflict", detail };
     }
     this.version++;
@@ -103,7 +107,7 @@ describe("AutoSaver", () => {
     expect(server.calls).toHaveLength(1);
   });
 
-  it("keeps offline edits in the draft store and sends them when the connection returns", async () => {
+  it("keeps offline edits as a draft and sends them when the connection returns", async () => {
     const { server, drafts, saver, edit } = setup();
     server.offline = true;
     edit();

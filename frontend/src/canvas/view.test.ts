@@ -1,6 +1,15 @@
 // @vitest-environment node
 import { describe, expect, it } from "vitest";
-import { fitView, imageToScreen, MAX_SCALE, minScale, panBy, screenToImage, wheelFactor, zoomAt } from "./view";
+import {
+  fitView,
+  imageToScreen,
+  MAX_SCALE,
+  minScale,
+  panBy,
+  screenToImage,
+  wheelFactor,
+  zoomAt,
+} from "./view";
 
 describe("view transform", () => {
   it("fits a wide image to the viewport width, centred", () => {

@@ -46,12 +46,23 @@ export function fitView(
 }
 
 /** Smallest zoom for an image in a viewport: an eighth of the fitting scale. */
-export function minScale(imageWidth: number, imageHeight: number, viewWidth: number, viewHeight: number): number {
+export function minScale(
+  imageWidth: number,
+  imageHeight: number,
+  viewWidth: number,
+  viewHeight: number,
+): number {
   return Math.min(1, fitView(imageWidth, imageHeight, viewWidth, viewHeight, 0).scale / 8);
 }
 
 /** Zooms by `factor` keeping the image point under screen point `anchor` fixed. */
-export function zoomAt(view: View, anchor: Point, factor: number, min: number, max = MAX_SCALE): View {
+export function zoomAt(
+  view: View,
+  anchor: Point,
+  factor: number,
+  min: number,
+  max = MAX_SCALE,
+): View {
   const scale = Math.min(max, Math.max(min, view.scale * factor));
   const k = scale / view.scale;
   return {

@@ -1,6 +1,13 @@
 // @vitest-environment node
 import { describe, expect, it } from "vitest";
-import { dragWindow, matchPreset, windowPresets, windowQuery, windowToRgba, windowValue } from "./windowing";
+import {
+  dragWindow,
+  matchPreset,
+  windowPresets,
+  windowQuery,
+  windowToRgba,
+  windowValue,
+} from "./windowing";
 
 describe("windowValue (DICOM LINEAR, as the server computes it)", () => {
   const abdomen = { center: 40, width: 400 };

@@ -37,7 +37,10 @@ export function windowPresets(projectDefault: DisplayWindow): WindowPreset[] {
 }
 
 /** The preset matching a window exactly, if any. */
-export function matchPreset(presets: readonly WindowPreset[], w: DisplayWindow): WindowPreset | undefined {
+export function matchPreset(
+  presets: readonly WindowPreset[],
+  w: DisplayWindow,
+): WindowPreset | undefined {
   return presets.find((p) => p.center === w.center && p.width === w.width);
 }
 
@@ -93,5 +96,9 @@ export function windowToRgba(
 
 /** Query string of the server's re-windowed display rendition. */
 export function windowQuery(window: DisplayWindow): string {
-  return `window_center=${encodeURIComponent(String(window.center))}&window_width=${encodeURIComponent(String(window.width))}`;
+  const params = new URLSearchParams({
+    window_center: String(window.center),
+    window_width: String(window.width),
+  });
+  return params.toString();
 }

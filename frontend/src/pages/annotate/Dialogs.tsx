@@ -8,7 +8,13 @@ import { BINDINGS, type Binding, chordLabel } from "../../canvas/keymap";
 import { countMask, type Mask } from "../../canvas/mask";
 import type { Prompt } from "../../types";
 
-function Modal(props: { title: string; onClose?: () => void; children: ComponentChildren; wide?: boolean; testId: string }) {
+function Modal(props: {
+  title: string;
+  onClose?: () => void;
+  children: ComponentChildren;
+  wide?: boolean;
+  testId: string;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     ref.current?.focus();
@@ -27,7 +33,12 @@ function Modal(props: { title: string; onClose?: () => void; children: Component
         <div class="modal-head">
           <h2>{props.title}</h2>
           {props.onClose && (
-            <button type="button" class="button button-ghost button-small" onClick={props.onClose} aria-label="Close">
+            <button
+              type="button"
+              class="button button-ghost button-small"
+              onClick={props.onClose}
+              aria-label="Close"
+            >
               ✕
             </button>
           )}
@@ -38,21 +49,20 @@ function Modal(props: { title: string; onClose?: () => void; children: Component
   );
 }
 
+const GROUP_ORDER: Binding["group"][] = ["Paint", "Tools", "History", "Images", "Overlays", "View"];
+
 const GESTURES: [string, string][] = [
   ["Wheel", "Zoom at the cursor"],
-  ["Space + drag, middle drag", "Pan"],
-  ["Shift + wheel", "Pan"],
-  ["Right drag (DICOM)", "Window / level: ← → width, ↑ ↓ level"],
+  ["Space + drag", "Pan (or middle drag, Shift + wheel)"],
+  ["Right drag", "Window / level (DICOM): ← → width, ↑ ↓ level"],
   ["Two fingers", "Pinch to zoom, drag to pan"],
   ["Double-click, Enter", "Close the polygon"],
 ];
 
 /** Every key binding, grouped, generated from the keymap table. */
 export function HelpOverlay(props: { onClose: () => void }) {
-  const groups = new Map<string, Binding[]>();
-  for (const binding of BINDINGS) {
-    groups.set(binding.group, [...(groups.get(binding.group) ?? []), binding]);
-  }
+  const groups = new Map<string, Binding[]>(GROUP_ORDER.map((g) => [g, []]));
+  for (const binding of BINDINGS) groups.get(binding.group)?.push(binding);
   return (
     <Modal title="Keyboard and pointer" onClose={props.onClose} wide testId="help-overlay">
       <div class="help-grid">
@@ -78,22 +88,28 @@ export function HelpOverlay(props: { onClose: () => void }) {
           <dl class="help-list">
             {GESTURES.map(([gesture, what]) => (
               <div key={gesture}>
-                <dt>
-                  <kbd>{gesture}</kbd>
-                </dt>
+                <dt class="gesture">{gesture}</dt>
                 <dd>{what}</dd>
               </div>
             ))}
           </dl>
         </section>
       </div>
-      <p class="muted help-foot">Every stroke is saved automatically; edits made offline are kept in this browser and sent when the connection returns.</p>
+      <p class="muted help-foot">
+        Every stroke is saved automatically; edits made offline are kept in this browser and sent
+        when the connection returns.
+      </p>
     </Modal>
   );
 }
 
 /** The image with a mask on top, scaled to fit `size` pixels. */
-function MaskPreview(props: { image: CanvasImageSource | null; mask: Mask | null; label: string; testId: string }) {
+function MaskPreview(props: {
+  image: CanvasImageSource | null;
+  mask: Mask | null;
+  label: string;
+  testId: string;
+}) {
   const ref = useRef<HTMLCanvasElement>(null);
   const { mask, image } = props;
   useEffect(() => {
@@ -120,7 +136,14 @@ function MaskPreview(props: { image: CanvasImageSource | null; mask: Mask | null
     ctx.globalAlpha = 0.6;
     ctx.drawImage(layer, 0, 0, canvas.width, canvas.height);
   }, [mask, image]);
-  return <canvas ref={ref} class="conflict-preview" aria-label={props.label} data-testid={props.testId} />;
+  return (
+    <canvas
+      ref={ref}
+      class="conflict-preview"
+      aria-label={props.label}
+      data-testid={props.testId}
+    />
+  );
 }
 
 function Counts(props: { mask: Mask | null }) {
@@ -150,24 +173,48 @@ export function ConflictDialog(props: ConflictProps) {
   return (
     <Modal title="This prompt was saved elsewhere" wide testId="conflict-dialog">
       <p>
-        Version {props.current.version} was saved by <strong>{props.current.annotator.username}</strong>
-        {Number.isNaN(when.getTime()) ? "" : ` at ${when.toLocaleTimeString()}`} (another tab or device) while you were drawing.
-        Choose which one continues. The other stays in the prompt's history.
+        Version {props.current.version} was saved by{" "}
+        <strong>{props.current.annotator.username}</strong>
+        {Number.isNaN(when.getTime()) ? "" : ` at ${when.toLocaleTimeString()}`} (another tab or
+        device) while you were drawing. Choose which one continues. The other stays in the prompt's
+        history.
       </p>
       <div class="conflict-grid">
         <figure>
           <figcaption>Yours (this tab)</figcaption>
-          <MaskPreview image={props.image} mask={props.mine} label="Your version" testId="conflict-mine" />
+          <MaskPreview
+            image={props.image}
+            mask={props.mine}
+            label="Your version"
+            testId="conflict-mine"
+          />
           <Counts mask={props.mine} />
-          <button type="button" class="button button-primary" disabled={props.busy} onClick={props.onKeepMine} data-testid="keep-mine">
+          <button
+            type="button"
+            class="button button-primary"
+            disabled={props.busy}
+            onClick={props.onKeepMine}
+            data-testid="keep-mine"
+          >
             Keep mine (save as version {props.current.version + 1})
           </button>
         </figure>
         <figure>
           <figcaption>Theirs (version {props.current.version})</figcaption>
-          <MaskPreview image={props.image} mask={props.theirs} label="The saved version" testId="conflict-theirs" />
+          <MaskPreview
+            image={props.image}
+            mask={props.theirs}
+            label="The saved version"
+            testId="conflict-theirs"
+          />
           <Counts mask={props.theirs} />
-          <button type="button" class="button" disabled={props.busy || !props.theirs} onClick={props.onTakeTheirs} data-testid="take-theirs">
+          <button
+            type="button"
+            class="button"
+            disabled={props.busy || !props.theirs}
+            onClick={props.onTakeTheirs}
+            data-testid="take-theirs"
+          >
             Take theirs
           </button>
         </figure>

@@ -17,7 +17,13 @@ const STATUS_TEXT: Record<SaveStatus, string> = {
   error: "Not saved",
 };
 
-export function SaveIndicator(props: { status: SaveStatus; version: number; bytes: number; error: string | null; readOnly: boolean }) {
+export function SaveIndicator(props: {
+  status: SaveStatus;
+  version: number;
+  bytes: number;
+  error: string | null;
+  readOnly: boolean;
+}) {
   if (props.readOnly) {
     return (
       <div class="save-indicator" data-state="readonly" data-testid="save-status">
@@ -33,10 +39,21 @@ export function SaveIndicator(props: { status: SaveStatus; version: number; byte
         ? props.error
         : null;
   return (
-    <div class="save-indicator" data-state={props.status} data-version={props.version} data-testid="save-status" role="status" aria-live="polite">
+    <div
+      class="save-indicator"
+      data-state={props.status}
+      data-version={props.version}
+      data-testid="save-status"
+      role="status"
+      aria-live="polite"
+    >
       <span class="save-dot" aria-hidden="true" />
       <span>
-        <strong>{props.status === "saved" && props.version === 0 ? "Nothing to save yet" : STATUS_TEXT[props.status]}</strong>
+        <strong>
+          {props.status === "saved" && props.version === 0
+            ? "Nothing to save yet"
+            : STATUS_TEXT[props.status]}
+        </strong>
         {detail && <span class="save-detail">{detail}</span>}
       </span>
     </div>
@@ -86,7 +103,11 @@ export function SidePanel(props: SideProps) {
       <section>
         <label class="field">
           <span>Prompt for class</span>
-          <select value={props.targetClass} onChange={(e) => props.onTargetClass(e.currentTarget.value)} data-testid="target-class">
+          <select
+            value={props.targetClass}
+            onChange={(e) => props.onTargetClass(e.currentTarget.value)}
+            data-testid="target-class"
+          >
             {project.class_names.map((name) => (
               <option key={name} value={name}>
                 {name}
@@ -103,7 +124,11 @@ export function SidePanel(props: SideProps) {
         <div class="queue-filters">
           <label class="field">
             <span>Split</span>
-            <select value={filters.split} onChange={(e) => set({ split: e.currentTarget.value as Split | "" })} data-testid="queue-split">
+            <select
+              value={filters.split}
+              onChange={(e) => set({ split: e.currentTarget.value as Split | "" })}
+              data-testid="queue-split"
+            >
               <option value="">Any</option>
               {SPLITS.map((s) => (
                 <option key={s} value={s}>
@@ -114,7 +139,11 @@ export function SidePanel(props: SideProps) {
           </label>
           <label class="field">
             <span>Label</span>
-            <select value={filters.label} onChange={(e) => set({ label: e.currentTarget.value })} data-testid="queue-label">
+            <select
+              value={filters.label}
+              onChange={(e) => set({ label: e.currentTarget.value })}
+              data-testid="queue-label"
+            >
               <option value="">Any</option>
               <option value="none">Unlabelled</option>
               {project.class_names.map((name) => (
@@ -126,21 +155,47 @@ export function SidePanel(props: SideProps) {
           </label>
         </div>
         <label class="check">
-          <input type="checkbox" checked={filters.unprompted} onChange={(e) => set({ unprompted: e.currentTarget.checked })} data-testid="queue-unprompted" />
+          <input
+            type="checkbox"
+            checked={filters.unprompted}
+            onChange={(e) => set({ unprompted: e.currentTarget.checked })}
+            data-testid="queue-unprompted"
+          />
           Only images without my prompt
         </label>
         <div class="queue-buttons">
-          <button type="button" class="button button-small" onClick={props.onPrevious} disabled={props.navigating} data-testid="previous-image">
+          <button
+            type="button"
+            class="button button-small"
+            onClick={props.onPrevious}
+            disabled={props.navigating}
+            data-testid="previous-image"
+          >
             ← Previous <kbd>P</kbd>
           </button>
-          <button type="button" class="button button-small button-primary" onClick={props.onNext} disabled={props.navigating} data-testid="next-image">
+          <button
+            type="button"
+            class="button button-small button-primary"
+            onClick={props.onNext}
+            disabled={props.navigating}
+            data-testid="next-image"
+          >
             Next <kbd>N</kbd> →
           </button>
         </div>
-        {props.queueMessage && <p class="hint" role="status">{props.queueMessage}</p>}
+        {props.queueMessage && (
+          <p class="hint" role="status">
+            {props.queueMessage}
+          </p>
+        )}
       </section>
       <section class="side-foot">
-        <button type="button" class="button button-ghost button-small" onClick={props.onHelp} data-testid="open-help">
+        <button
+          type="button"
+          class="button button-ghost button-small"
+          onClick={props.onHelp}
+          data-testid="open-help"
+        >
           <kbd>?</kbd> Keyboard shortcuts
         </button>
       </section>

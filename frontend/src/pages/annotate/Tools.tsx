@@ -38,21 +38,51 @@ const VALUES: { code: MaskCode; label: string; key: string; className: string }[
 
 const icon = (d: string) => (
   <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-    <path d={d} fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" />
+    <path
+      d={d}
+      fill="none"
+      stroke="currentColor"
+      stroke-width="1.8"
+      stroke-linecap="round"
+      stroke-linejoin="round"
+    />
   </svg>
 );
 
-const TOOLS: { tool: Tool; label: string; key: string; icon: JSX.Element; dicomOnly?: boolean }[] = [
-  { tool: "brush", label: "Brush", key: "B", icon: icon("M4 20c2 0 4-1 4-3.5S6 13 8.5 11L18 3l3 3-8 9.5C11 18 9 20 4 20z") },
-  { tool: "polygon", label: "Polygon / lasso", key: "L", icon: icon("M5 7l7-4 8 6-3 11H7L4 13z") },
-  { tool: "fill", label: "Flood fill", key: "F", icon: icon("M4 12l7-7 8 8-7 7zM19 15s2 2.5 2 4a2 2 0 0 1-4 0c0-1.5 2-4 2-4z") },
-  { tool: "rect", label: "Rectangle", key: "R", icon: icon("M4 6h16v12H4z") },
-  { tool: "window", label: "Window / level", key: "W", dicomOnly: true, icon: icon("M12 3a9 9 0 1 0 0 18V3z M12 3a9 9 0 0 1 0 18") },
-];
+const TOOLS: { tool: Tool; label: string; key: string; icon: JSX.Element; dicomOnly?: boolean }[] =
+  [
+    {
+      tool: "brush",
+      label: "Brush",
+      key: "B",
+      icon: icon("M4 20c2 0 4-1 4-3.5S6 13 8.5 11L18 3l3 3-8 9.5C11 18 9 20 4 20z"),
+    },
+    {
+      tool: "polygon",
+      label: "Polygon / lasso",
+      key: "L",
+      icon: icon("M5 7l7-4 8 6-3 11H7L4 13z"),
+    },
+    {
+      tool: "fill",
+      label: "Flood fill",
+      key: "F",
+      icon: icon("M4 12l7-7 8 8-7 7zM19 15s2 2.5 2 4a2 2 0 0 1-4 0c0-1.5 2-4 2-4z"),
+    },
+    { tool: "rect", label: "Rectangle", key: "R", icon: icon("M4 6h16v12H4z") },
+    {
+      tool: "window",
+      label: "Window / level",
+      key: "W",
+      dicomOnly: true,
+      icon: icon("M12 3a9 9 0 1 0 0 18V3z M12 3a9 9 0 0 1 0 18"),
+    },
+  ];
 
 /** The brush slider is logarithmic: fine control for small brushes, reach for large ones. */
 const toSlider = (size: number) => Math.round((Math.log(size) / Math.log(MAX_BRUSH)) * 1000);
-const fromSlider = (value: number) => Math.max(1, Math.round(Math.exp((value / 1000) * Math.log(MAX_BRUSH))));
+const fromSlider = (value: number) =>
+  Math.max(1, Math.round(Math.exp((value / 1000) * Math.log(MAX_BRUSH))));
 
 export function ToolPanel(props: ToolsProps) {
   const { state } = props;
@@ -119,16 +149,44 @@ export function ToolPanel(props: ToolsProps) {
       <section>
         <h3>Prompt</h3>
         <div class="action-grid">
-          <button type="button" class="button button-small" onClick={props.onUndo} disabled={disabled || state.undoDepth === 0} title="Undo (Ctrl+Z)" data-testid="undo">
+          <button
+            type="button"
+            class="button button-small"
+            onClick={props.onUndo}
+            disabled={disabled || state.undoDepth === 0}
+            title="Undo (Ctrl+Z)"
+            data-testid="undo"
+          >
             Undo
           </button>
-          <button type="button" class="button button-small" onClick={props.onRedo} disabled={disabled || state.redoDepth === 0} title="Redo (Ctrl+Shift+Z)" data-testid="redo">
+          <button
+            type="button"
+            class="button button-small"
+            onClick={props.onRedo}
+            disabled={disabled || state.redoDepth === 0}
+            title="Redo (Ctrl+Shift+Z)"
+            data-testid="redo"
+          >
             Redo
           </button>
-          <button type="button" class="button button-small" onClick={props.onFillRest} disabled={disabled || state.code === UNCLEAR} title="Every unclear pixel takes the current value (Shift+F)" data-testid="fill-rest">
+          <button
+            type="button"
+            class="button button-small"
+            onClick={props.onFillRest}
+            disabled={disabled || state.code === UNCLEAR}
+            title="Every unclear pixel takes the current value (Shift+F)"
+            data-testid="fill-rest"
+          >
             Fill the rest
           </button>
-          <button type="button" class="button button-small" onClick={props.onClear} disabled={disabled} title="Everything back to unclear (Shift+Delete)" data-testid="clear">
+          <button
+            type="button"
+            class="button button-small"
+            onClick={props.onClear}
+            disabled={disabled}
+            title="Everything back to unclear (Shift+Delete)"
+            data-testid="clear"
+          >
             Clear
           </button>
         </div>
@@ -150,14 +208,24 @@ export function ToolPanel(props: ToolsProps) {
           />
         </label>
         <label class="check">
-          <input type="checkbox" checked={state.promptVisible} onChange={props.onTogglePrompt} data-testid="toggle-prompt" />
+          <input
+            type="checkbox"
+            checked={state.promptVisible}
+            onChange={props.onTogglePrompt}
+            data-testid="toggle-prompt"
+          />
           Prompt <kbd>M</kbd>
         </label>
         {props.overlays
           .filter((o) => o.url)
           .map((o) => (
             <label class="check" key={o.key} title={o.error ?? undefined}>
-              <input type="checkbox" checked={o.visible} onChange={() => props.onToggleOverlay(o.key)} data-testid={`toggle-${o.key}`} />
+              <input
+                type="checkbox"
+                checked={o.visible}
+                onChange={() => props.onToggleOverlay(o.key)}
+                data-testid={`toggle-${o.key}`}
+              />
               {o.label} <kbd>{o.shortcut}</kbd>
               {o.loading && <span class="spinner spinner-small" aria-label="loading" />}
               {o.error && <span class="overlay-error">unavailable</span>}
@@ -202,7 +270,9 @@ export function WindowControls(props: {
             type="number"
             step={1}
             value={props.window.center}
-            onChange={(e) => props.onWindow({ center: Number(e.currentTarget.value), width: props.window.width })}
+            onChange={(e) =>
+              props.onWindow({ center: Number(e.currentTarget.value), width: props.window.width })
+            }
             data-testid="window-center"
           />
         </label>
@@ -213,14 +283,20 @@ export function WindowControls(props: {
             min={1}
             step={1}
             value={props.window.width}
-            onChange={(e) => props.onWindow({ center: props.window.center, width: Math.max(1, Number(e.currentTarget.value)) })}
+            onChange={(e) =>
+              props.onWindow({
+                center: props.window.center,
+                width: Math.max(1, Number(e.currentTarget.value)),
+              })
+            }
             data-testid="window-width"
           />
         </label>
       </div>
       <p class="hint">
-        Right-drag on the image or use the window tool <kbd>W</kbd>; <kbd>Shift+W</kbd> cycles presets. The window is saved with
-        the prompt{props.windowing === "server" ? " (this file is windowed by the server)" : ""}.
+        Right-drag on the image or use the window tool <kbd>W</kbd>; <kbd>Shift+W</kbd> cycles
+        presets. The window is saved with the prompt
+        {props.windowing === "server" ? " (this file is windowed by the server)" : ""}.
       </p>
     </section>
   );

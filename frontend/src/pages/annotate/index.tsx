@@ -12,15 +12,8 @@ import { Link } from "../../components/Link";
 import { ErrorMessage, Loading } from "../../components/Status";
 import { useAsync, useTitle } from "../../hooks";
 import type { PageProps } from "../../router";
-import type { ImageDetail, Project } from "../../types";
+import { chooseTargetClass } from "./session";
 import { Workspace } from "./Workspace";
-
-/** The class a prompt is drawn for: asked for, else the image's label, else the positive class. */
-export function chooseTargetClass(asked: string | null, image: ImageDetail, project: Project): string {
-  if (asked && project.class_names.includes(asked)) return asked;
-  if (image.label && project.class_names.includes(image.label)) return image.label;
-  return project.positive_class;
-}
 
 export default function AnnotatePage(props: PageProps) {
   const id = props.params.id;
@@ -39,7 +32,11 @@ export default function AnnotatePage(props: PageProps) {
   if (loaded.error && !current) {
     return (
       <Layout crumbs={[{ label: "Annotate" }]}>
-        <ErrorMessage error={loaded.error} onRetry={loaded.reload} title="This image could not be loaded." />
+        <ErrorMessage
+          error={loaded.error}
+          onRetry={loaded.reload}
+          title="This image could not be loaded."
+        />
         <p>
           <Link href="/">Back to your projects</Link>
         </p>
@@ -64,7 +61,14 @@ export default function AnnotatePage(props: PageProps) {
         { label: "Annotate" },
       ]}
     >
-      <Workspace key={`${image.id}/${targetClass}`} image={image} project={project} user={user} targetClass={targetClass} filters={filters} />
+      <Workspace
+        key={`${image.id}/${targetClass}`}
+        image={image}
+        project={project}
+        user={user}
+        targetClass={targetClass}
+        filters={filters}
+      />
     </Layout>
   );
 }

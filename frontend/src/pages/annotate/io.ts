@@ -12,7 +12,9 @@ import type { ImageDetail, Prompt, PromptConflictDetail } from "../../types";
 /** The annotator's own prompt for a class, or null before the first save. */
 export async function loadMyPrompt(imageId: number, targetClass: string): Promise<Prompt | null> {
   try {
-    return await request<Prompt>(`images/${imageId}/prompts/mine/`, { query: { target_class: targetClass } });
+    return await request<Prompt>(`images/${imageId}/prompts/mine/`, {
+      query: { target_class: targetClass },
+    });
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) return null;
     throw error;
@@ -23,7 +25,9 @@ export async function loadMyPrompt(imageId: number, targetClass: string): Promis
 export async function loadPromptMask(prompt: Prompt, width: number, height: number): Promise<Mask> {
   const mask = rleToMask(await api.promptMaskRle(prompt.id, prompt.version));
   if (mask.width !== width || mask.height !== height) {
-    throw new Error(`the stored prompt is ${mask.width}x${mask.height}, the image ${width}x${height}`);
+    throw new Error(
+      `the stored prompt is ${mask.width}x${mask.height}, the image ${width}x${height}`,
+    );
   }
   return mask;
 }
@@ -52,7 +56,11 @@ export async function savePrompt(
     });
     const prompt = (await response.json()) as Prompt;
     performance.mark("canvas:save", {
-      detail: { bytes: snapshot.png.length, ms: performance.now() - start, version: prompt.version },
+      detail: {
+        bytes: snapshot.png.length,
+        ms: performance.now() - start,
+        version: prompt.version,
+      },
     });
     return { kind: "saved", prompt };
   } catch (error) {
@@ -90,8 +98,16 @@ export function promptTransport(imageId: number, targetClass: string): PromptTra
 /** Fetches an image URL and decodes it without colour conversion (pixel values stay exact). */
 export async function loadBitmap(url: string, signal?: AbortSignal): Promise<ImageBitmap> {
   const response = await fetch(url, { credentials: "same-origin", signal });
-  if (!response.ok) throw new ApiError(response.status, `http_${response.status}`, `Loading ${url} failed (${response.status}).`);
-  return createImageBitmap(await response.blob(), { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+  if (!response.ok)
+    throw new ApiError(
+      response.status,
+      `http_${response.status}`,
+      `Loading ${url} failed (${response.status}).`,
+    );
+  return createImageBitmap(await response.blob(), {
+    colorSpaceConversion: "none",
+    premultiplyAlpha: "none",
+  });
 }
 
 /**
@@ -110,15 +126,22 @@ export interface ImageDisplay {
 }
 
 /** Opens the display of an image at a window (ignored for non-DICOM images). */
-export async function openDisplay(image: ImageDetail, window: DisplayWindow | null): Promise<ImageDisplay> {
+export async function openDisplay(
+  image: ImageDetail,
+  window: DisplayWindow | null,
+): Promise<ImageDisplay> {
   if (image.is_dicom && window) {
     try {
       return await clientDicomDisplay(image, window);
     } catch (error) {
-      if (!(error instanceof UnsupportedDicom)) console.warn("browser windowing unavailable:", error);
+      if (!(error instanceof UnsupportedDicom))
+        console.warn("browser windowing unavailable:", error);
     }
     const serverWindowed = (w: DisplayWindow, signal?: AbortSignal) =>
-      loadBitmap(`${image.display_url}${image.display_url.includes("?") ? "&" : "?"}${windowQuery(w)}`, signal);
+      loadBitmap(
+        `${image.display_url}${image.display_url.includes("?") ? "&" : "?"}${windowQuery(w)}`,
+        signal,
+      );
     const display: ImageDisplay = {
       source: await serverWindowed(window),
       windowing: "server",
@@ -146,7 +169,10 @@ export async function openDisplay(image: ImageDetail, window: DisplayWindow | nu
   };
 }
 
-async function clientDicomDisplay(image: ImageDetail, window: DisplayWindow): Promise<ImageDisplay> {
+async function clientDicomDisplay(
+  image: ImageDetail,
+  window: DisplayWindow,
+): Promise<ImageDisplay> {
   const response = await fetch(image.original_url, { credentials: "same-origin" });
   if (!response.ok) throw new UnsupportedDicom(`original answered ${response.status}`);
   const frame = readDicomFrame(await response.arrayBuffer(), image.frame_index);
@@ -171,4 +197,57 @@ async function clientDicomDisplay(image: ImageDetail, window: DisplayWindow): Pr
     setWindow: async (w) => render(w),
     dispose: () => undefined,
   };
+}
+
+interface ModelVersionRow {
+  id: number;
+  is_active: boolean;
+}
+
+interface ArtifactRow {
+  target_class?: string;
+  prompt_version_number?: number;
+  url: string;
+}
+
+async function listRows<T>(path: string, query: Record<string, string | number>): Promise<T[]> {
+  const data = await request<T[] | { results: T[] }>(path, { query: { ...query, page_size: 100 } });
+  return Array.isArray(data) ? data : data.results;
+}
+
+/**
+ * Grey-map URLs of the project's active model version for this image: its Grad-CAM for the
+ * target class and, when the annotator's prompt has one, the refined prompt t(D) (latest for the
+ * prompt's current version first). Null where there is none, or the modeling API is unavailable.
+ */
+export async function loadModelOverlays(
+  projectId: number,
+  imageId: number,
+  targetClass: string,
+  prompt: Prompt | null,
+): Promise<{ gradcam: string | null; refined: string | null }> {
+  const none = { gradcam: null, refined: null };
+  try {
+    const versions = await listRows<ModelVersionRow>("model-versions/", { project: projectId });
+    const active = versions.find((v) => v.is_active);
+    if (!active) return none;
+    const maps = await listRows<ArtifactRow>(`model-versions/${active.id}/explanations/`, {
+      image: imageId,
+      method: "gradcam",
+    });
+    const gradcam = (maps.find((m) => m.target_class === targetClass) ?? maps[0])?.url ?? null;
+    let refined: string | null = null;
+    if (prompt) {
+      const rows = await listRows<ArtifactRow>(`model-versions/${active.id}/refined-prompts/`, {
+        image: imageId,
+        prompt: prompt.id,
+      });
+      refined =
+        (rows.find((r) => r.prompt_version_number === prompt.version) ?? rows[rows.length - 1])
+          ?.url ?? null;
+    }
+    return { gradcam, refined };
+  } catch {
+    return none;
+  }
 }
