@@ -9,12 +9,19 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from labeling.models import (
+    Adjudication,
+    Assessment,
     AttentionPrompt,
     ExplanationMask,
     Image,
+    ImagePrediction,
     Membership,
     Project,
     PromptVersion,
+    Rating,
+    RatingStudy,
+    Selection,
+    StudyCondition,
 )
 
 
@@ -104,3 +111,53 @@ class ExplanationMaskAdmin(admin.ModelAdmin):
     list_select_related = ["image"]
     exclude = ["mask_png"]
     readonly_fields = ["image", "updated_at"]
+
+
+# Review and studies: answers are the reviewers' own, so the admin lists them read-only.
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+
+@admin.register(ImagePrediction)
+class ImagePredictionAdmin(_ReadOnlyAdmin):
+    list_display = ["image", "model_version", "predicted_class", "confidence", "outside_energy"]
+    list_select_related = ["image", "model_version"]
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(_ReadOnlyAdmin):
+    list_display = ["image", "model_version", "reviewer", "predicted_class", "updated_at"]
+    list_select_related = ["image", "model_version", "reviewer"]
+
+
+@admin.register(Adjudication)
+class AdjudicationAdmin(admin.ModelAdmin):
+    list_display = ["image", "model_version", "reasonable", "decided_by", "updated_at"]
+    list_select_related = ["image", "model_version", "decided_by"]
+
+
+@admin.register(Selection)
+class SelectionAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "created_by", "created_at", "queued_for_annotation_at"]
+    list_filter = ["project"]
+
+
+class StudyConditionInline(admin.TabularInline):
+    model = StudyCondition
+    extra = 0
+
+
+@admin.register(RatingStudy)
+class RatingStudyAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "status", "correction", "created_at", "closed_at"]
+    list_filter = ["status", "project"]
+    inlines = [StudyConditionInline]
+
+
+@admin.register(Rating)
+class RatingAdmin(_ReadOnlyAdmin):
+    list_display = ["presentation", "condition", "slot", "likert", "complete", "updated_at"]

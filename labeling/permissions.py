@@ -53,3 +53,9 @@ class CanReadExplanations(ProjectRolePermission):
     """Ground-truth explanations are for admins and reviewers (evaluation), not annotators."""
 
     read_roles = frozenset({Role.ADMIN, Role.REVIEWER})
+
+
+class CanReview(ProjectRolePermission):
+    """Every member reads reviews; reviewers and admins answer (annotators do not review)."""
+
+    write_roles = frozenset({Role.ADMIN, Role.REVIEWER})

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from labeling.apis import auth, datasets, images, projects, prompts
+from labeling.apis import auth, datasets, images, projects, prompts, review, selections, studies
 
 app_name = "labeling"
 
@@ -53,5 +53,100 @@ urlpatterns = [
         "prompts/<int:prompt_id>/history/",
         prompts.PromptHistoryApi.as_view(),
         name="prompt-history",
+    ),
+    # Reasonability review of a model version's attention maps.
+    path(
+        "model-versions/<int:version_id>/review/queue/",
+        review.ReviewQueueApi.as_view(),
+        name="review-queue",
+    ),
+    path(
+        "model-versions/<int:version_id>/review/matrix/",
+        review.MatrixApi.as_view(),
+        name="review-matrix",
+    ),
+    path(
+        "model-versions/<int:version_id>/review/cell/",
+        review.MatrixCellApi.as_view(),
+        name="review-cell",
+    ),
+    path(
+        "model-versions/<int:version_id>/review/disagreements/",
+        review.DisagreementListApi.as_view(),
+        name="review-disagreements",
+    ),
+    path(
+        "model-versions/<int:version_id>/assessments/",
+        review.AssessmentListApi.as_view(),
+        name="assessment-list",
+    ),
+    path(
+        "model-versions/<int:version_id>/assessments/<int:image_id>/",
+        review.MyAssessmentApi.as_view(),
+        name="my-assessment",
+    ),
+    path(
+        "model-versions/<int:version_id>/adjudications/<int:image_id>/",
+        review.AdjudicationApi.as_view(),
+        name="adjudication",
+    ),
+    # Rule-based selections and the annotation queue.
+    path(
+        "projects/<int:project_id>/selections/",
+        selections.SelectionListApi.as_view(),
+        name="selection-list",
+    ),
+    path(
+        "projects/<int:project_id>/selections/preview/",
+        selections.SelectionPreviewApi.as_view(),
+        name="selection-preview",
+    ),
+    path(
+        "projects/<int:project_id>/annotation-queue/",
+        selections.AnnotationQueueApi.as_view(),
+        name="annotation-queue",
+    ),
+    path(
+        "selections/<int:selection_id>/",
+        selections.SelectionDetailApi.as_view(),
+        name="selection-detail",
+    ),
+    path(
+        "selections/<int:selection_id>/images/",
+        selections.SelectionImagesApi.as_view(),
+        name="selection-images",
+    ),
+    path(
+        "selections/<int:selection_id>/annotation-queue/",
+        selections.SelectionQueueApi.as_view(),
+        name="selection-queue",
+    ),
+    path(
+        "selections/<int:selection_id>/study/",
+        selections.SelectionStudyApi.as_view(),
+        name="selection-study",
+    ),
+    # Rating studies.
+    path("projects/<int:project_id>/studies/", studies.StudyListApi.as_view(), name="study-list"),
+    path("studies/<int:study_id>/", studies.StudyDetailApi.as_view(), name="study-detail"),
+    path("studies/<int:study_id>/close/", studies.StudyCloseApi.as_view(), name="study-close"),
+    path("studies/<int:study_id>/items/", studies.StudyItemListApi.as_view(), name="study-items"),
+    path(
+        "studies/<int:study_id>/items/next/",
+        studies.StudyNextItemApi.as_view(),
+        name="study-next-item",
+    ),
+    path("studies/<int:study_id>/report/", studies.StudyReportApi.as_view(), name="study-report"),
+    path("studies/<int:study_id>/export/", studies.StudyExportApi.as_view(), name="study-export"),
+    path("study-items/<int:item_id>/", studies.StudyItemApi.as_view(), name="study-item"),
+    path(
+        "study-items/<int:item_id>/maps/<int:slot>/",
+        studies.StudyItemMapApi.as_view(),
+        name="study-item-map",
+    ),
+    path(
+        "study-items/<int:item_id>/ratings/<int:slot>/",
+        studies.StudyRatingApi.as_view(),
+        name="study-rating",
     ),
 ]

@@ -74,13 +74,15 @@ def rejecting(reason: str) -> Iterator[None]:
     """Turn any exception raised inside the block into ``ImageRejected("<reason>: <detail>")``.
 
     Third-party decoders raise many exception types (ValueError, KeyError, struct.error,
-    RuntimeError, NotImplementedError, ...); callers of this package only ever see one.
+    RuntimeError, NotImplementedError, ...); callers of this package only ever see one. Decoders
+    written in Rust (pylibjpeg-rle) report a panic on corrupt input as pyo3's ``PanicException``,
+    which derives from ``BaseException``, so everything but interpreter exits is caught.
     """
     try:
         yield
-    except ImageRejected:
+    except (ImageRejected, KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
-    except Exception as exc:
+    except BaseException as exc:
         raise ImageRejected(f"{reason}: {describe_error(exc)}") from exc
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -62,7 +63,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         message = detail.get("detail") if isinstance(detail, dict) and "detail" in detail else None
         if message is None:
             message = _summarise(detail)
-        code = exc.get_codes() if not isinstance(exc.get_codes(), (dict, list)) else exc.default_code
+        code = (
+            exc.get_codes() if not isinstance(exc.get_codes(), (dict, list)) else exc.default_code
+        )
         response.data = error_body(str(code), str(message), detail if message != detail else None)
     return response
 

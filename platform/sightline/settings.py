@@ -6,6 +6,7 @@ environment win. Importing this module creates no files and no keys.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from sightline.env import env_bool, env_int, env_list, env_path, env_str
+from sightline.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -62,6 +64,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so its latency and request log cover every other middleware.
+    "sightline.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -117,12 +121,28 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Media and artifacts go through Django's storage API, so several workers on several machines
+# can share an S3-compatible store (django-storages) set by environment, e.g.
+# DJANGO_STORAGE_BACKEND=storages.backends.s3.S3Storage and
+# DJANGO_STORAGE_OPTIONS={"bucket_name": "sightline", "endpoint_url": "http://minio:9000"}.
+if env_str("DJANGO_STORAGE_BACKEND"):
+    try:
+        _storage_options = json.loads(env_str("DJANGO_STORAGE_OPTIONS") or "{}")
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DJANGO_STORAGE_OPTIONS is not JSON: {exc}") from exc
+    if not isinstance(_storage_options, dict):
+        raise ImproperlyConfigured("DJANGO_STORAGE_OPTIONS must be a JSON object")
+    STORAGES["default"] = {
+        "BACKEND": env_str("DJANGO_STORAGE_BACKEND"),
+        "OPTIONS": _storage_options,
+    }
 WHITENOISE_USE_FINDERS = True
 
 # Upload and decoding limits: explicit, so hostile input is refused before it is decoded.
 SIGHTLINE_MAX_UPLOAD_BYTES = env_int("SIGHTLINE_MAX_UPLOAD_BYTES", 256 * 1024 * 1024, minimum=1)
 SIGHTLINE_MAX_IMAGE_PIXELS = env_int("SIGHTLINE_MAX_IMAGE_PIXELS", 64 * 1024 * 1024, minimum=1)
 SIGHTLINE_MAX_ARCHIVE_MEMBERS = env_int("SIGHTLINE_MAX_ARCHIVE_MEMBERS", 100_000, minimum=1)
+SIGHTLINE_MAX_ARCHIVE_BYTES = env_int("SIGHTLINE_MAX_ARCHIVE_BYTES", 4 * 1024**3, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", 32 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DJANGO_DATA_UPLOAD_MAX_NUMBER_FILES", 1000, minimum=1)
@@ -138,15 +158,51 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "sightline.errors.exception_handler",
+    # Each class acts only on its own endpoints (sightline.throttles); counts live in the default
+    # cache, which is Redis (CACHE_URL) in production and so shared by every web process.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "sightline.throttles.LoginThrottle",
+        "sightline.throttles.UploadThrottle",
+    ],
+    # Client address for throttling: X-Forwarded-For's entry added by our own proxies only.
+    "NUM_PROXIES": env_int(
+        "DJANGO_NUM_PROXIES", 1 if env_bool("DJANGO_BEHIND_PROXY") else 0, minimum=0
+    ),
+    "DEFAULT_THROTTLE_RATES": {
+        "login": env_str("SIGHTLINE_LOGIN_RATE") or "10/min",
+        "upload": env_str("SIGHTLINE_UPLOAD_RATE") or "120/min",
+    },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sightline API",
-    "DESCRIPTION": "Attention prompts, explanation-guided training and review of image classifiers.",
+    "DESCRIPTION": (
+        "Attention prompts, explanation-guided training and review of image classifiers."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# Jobs (modeling app): time limits, heartbeats, retries, interactive prediction.
+SIGHTLINE_JOB_SOFT_TIME_LIMIT = env_int("SIGHTLINE_JOB_SOFT_TIME_LIMIT", 6 * 3600, minimum=1)
+SIGHTLINE_JOB_TIME_LIMIT = env_int(
+    "SIGHTLINE_JOB_TIME_LIMIT", SIGHTLINE_JOB_SOFT_TIME_LIMIT + 600, minimum=1
+)
+SIGHTLINE_JOB_HEARTBEAT_SECONDS = env_int("SIGHTLINE_JOB_HEARTBEAT_SECONDS", 5, minimum=1)
+SIGHTLINE_JOB_STALE_SECONDS = env_int("SIGHTLINE_JOB_STALE_SECONDS", 60, minimum=2)
+SIGHTLINE_JOB_MAX_ATTEMPTS = env_int("SIGHTLINE_JOB_MAX_ATTEMPTS", 3, minimum=1)
+SIGHTLINE_JOB_QUEUE = env_str("SIGHTLINE_JOB_QUEUE") or "gpu"
+SIGHTLINE_PREDICT_QUEUE = env_str("SIGHTLINE_PREDICT_QUEUE") or "gpu"
+SIGHTLINE_PREDICT_WAIT_MS = env_int("SIGHTLINE_PREDICT_WAIT_MS", 5000, minimum=0)
+SIGHTLINE_PREDICT_MASKS_GPU = env_int("SIGHTLINE_PREDICT_MASKS_GPU", 2000, minimum=1)
+SIGHTLINE_PREDICT_MASKS_CPU = env_int("SIGHTLINE_PREDICT_MASKS_CPU", 100, minimum=1)
+SIGHTLINE_PREDICT_CACHE_SIZE = env_int("SIGHTLINE_PREDICT_CACHE_SIZE", 4, minimum=1)
+SIGHTLINE_RECONCILE_SECONDS = env_int("SIGHTLINE_RECONCILE_SECONDS", 30, minimum=1)
+SIGHTLINE_WORKER_PRELOAD = env_bool("SIGHTLINE_WORKER_PRELOAD", True)
+# CPU threads torch uses in a worker process (0: torch's default, one per core). On a machine
+# shared with other processes, fewer threads avoid oversubscription.
+SIGHTLINE_WORKER_TORCH_THREADS = env_int("SIGHTLINE_WORKER_TORCH_THREADS", 0, minimum=0)
 
 # Celery: an embedded filesystem broker by default (no server), Redis in production.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "filesystem://"
@@ -156,17 +212,61 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600, minimum=1),
+        # Longer than the longest job (its hard time limit), so a running job's message is not
+        # handed to a second worker; a redelivery that still happens is refused by the job row's
+        # heartbeat (modeling.worker.runner).
+        "visibility_timeout": env_int(
+            "CELERY_VISIBILITY_TIMEOUT", SIGHTLINE_JOB_TIME_LIMIT + 3600, minimum=1
+        ),
+        # How often unacknowledged messages of dead workers are looked for (kombu's default is
+        # every 100 s); tests with short visibility timeouts lower both.
+        "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10, minimum=1),
+        "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10, minimum=1),
+        # A launch never hangs on a broker that is down or unreachable: two connection attempts
+        # (see CELERY_TASK_PUBLISH_RETRY_POLICY) fail within about 1.2 s.
+        "socket_connect_timeout": 0.5,
+        "socket_timeout": 10,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Heavy work goes to the gpu queue: one job at a time per worker process (run one worker per GPU
+# with --concurrency 1), nothing prefetched behind a long job, acknowledged only when done, and
+# requeued when the worker process dies. Workers are recycled after a number of tasks.
+CELERY_TASK_ROUTES = {
+    "modeling.tasks.run_job": {"queue": SIGHTLINE_JOB_QUEUE},
+    "modeling.tasks.run_prediction": {"queue": SIGHTLINE_PREDICT_QUEUE},
+    "modeling.tasks.reconcile_jobs": {"queue": "default"},
+}
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 50, minimum=1)
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Publishing a job answers fast when the broker is down: the job stays queued on its row and the
+# reconciler sends it when the broker is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-jobs": {
+        "task": "modeling.tasks.reconcile_jobs",
+        "schedule": float(SIGHTLINE_RECONCILE_SECONDS),
+        "options": {"expires": float(SIGHTLINE_RECONCILE_SECONDS)},
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 CACHES = {
     "default": (
@@ -182,14 +282,25 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY") else None
+# Probes and scrapers talk plain HTTP to the process from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY") else None
+)
 
 LOG_LEVEL = env_str("SIGHTLINE_LOG_LEVEL") or "INFO"
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-}
+# Structured JSON logs by default; SIGHTLINE_LOG_FORMAT=plain for a human at a terminal.
+LOG_FORMAT = (env_str("SIGHTLINE_LOG_FORMAT") or ("plain" if DEBUG else "json")).lower()
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"SIGHTLINE_LOG_FORMAT={LOG_FORMAT!r} is not json or plain")
+LOGGING = logging_config(level=LOG_LEVEL, json_format=LOG_FORMAT == "json")
+
+# Health and metrics (sightline.health, sightline.metrics).
+SIGHTLINE_HEALTH_TIMEOUT_MS = env_int("SIGHTLINE_HEALTH_TIMEOUT_MS", 1000, minimum=1)
+SIGHTLINE_HEALTH_REQUIRE_WORKERS = env_bool("SIGHTLINE_HEALTH_REQUIRE_WORKERS", True)
+SIGHTLINE_METRICS_TOKEN = env_str("SIGHTLINE_METRICS_TOKEN") or ""

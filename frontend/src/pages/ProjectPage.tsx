@@ -79,6 +79,23 @@ export function ProjectPage(props: PageProps) {
             prompts · classes {p.class_names.join(", ")}
           </p>
           {p.description && <p class="project-description">{p.description}</p>}
+          <nav class="actions" aria-label="Models, jobs and review">
+            <Link class="button button-small" href={`/projects/${p.id}/jobs`}>
+              Jobs
+            </Link>
+            <Link class="button button-small" href={`/projects/${p.id}/models`}>
+              Model versions
+            </Link>
+            <Link class="button button-small" href={`/projects/${p.id}/review`}>
+              Review
+            </Link>
+            <Link class="button button-small" href={`/projects/${p.id}/selections`}>
+              Selections
+            </Link>
+            <Link class="button button-small" href={`/projects/${p.id}/studies`}>
+              Studies
+            </Link>
+          </nav>
         </div>
         {isAdmin && (
           <div class="actions">

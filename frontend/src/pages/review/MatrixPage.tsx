@@ -1,6 +1,7 @@
 // The reasonability matrix of a model version: cells listing their images, agreement between
 // reviewers, and the adjudication list of images the reviewers disagree on.
 
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../../api";
 import { Layout } from "../../components/Layout";
@@ -26,7 +27,7 @@ function Votes(props: { row: Decision }) {
   );
 }
 
-function DecisionRows(props: { rows: Decision[]; reviewHref: (imageId: number) => string; actions?: (row: Decision) => preact.ComponentChildren }) {
+function DecisionRows(props: { rows: Decision[]; reviewHref: (imageId: number) => string; actions?: (row: Decision) => ComponentChildren }) {
   return (
     <table class="table">
       <thead>
@@ -145,7 +146,7 @@ export default function MatrixPage(props: PageProps) {
               {reviewer && !matrix.data?.reviewers.some((r) => r.username === reviewer) && <option value={reviewer}>{reviewer}</option>}
             </select>
           </label>
-          <Link class="button button-primary" href={reviewHref(0).replace("image=0", "")}>
+          <Link class="button button-primary" href={`/model-versions/${id}/review${split ? `?split=${split}` : ""}`}>
             Review images
           </Link>
         </div>

@@ -70,7 +70,7 @@ export default function ReviewPage(props: PageProps) {
   const [index, setIndex] = useState(0);
   const [draft, setDraft] = useState<Draft>(EMPTY_DRAFT);
   const [opacity, setOpacity] = useState(0.5);
-  const [saving, setSaving] = useState(false);
+  const [saving, setSaving] = useState(0);
   const [saveError, setSaveError] = useState<unknown>(null);
   const [lastUnreasonable, setLastUnreasonable] = useState<ReviewItem | null>(null);
   const [cell, setCell] = useState<Quadrant | null>(null);
@@ -105,36 +105,42 @@ export default function ReviewPage(props: PageProps) {
     setDraft(EMPTY_DRAFT);
   };
 
-  const submit = async (answer: Draft) => {
+  // Answers are applied at once and saved in order in the background, so keys typed while a
+  // save is under way are never lost; a failed save puts the previous answer back.
+  const saves = useRef<Promise<void>>(Promise.resolve());
+  const submit = (answer: Draft) => {
     if (!current || answer.q1_needed === null || answer.q2_unneeded === null) return;
-    setSaving(true);
+    const saved = { q1_needed: answer.q1_needed, q2_unneeded: answer.q2_unneeded };
+    const before = current;
+    const updated = { ...current, my_answer: saved };
+    setItems((list) => list.map((item) => (item.image.id === before.image.id ? updated : item)));
+    setLastUnreasonable(isReasonable(saved) ? null : updated);
+    setDraft(EMPTY_DRAFT);
+    if (index < items.length - 1) setIndex(index + 1);
     setSaveError(null);
-    try {
-      const saved = { q1_needed: answer.q1_needed, q2_unneeded: answer.q2_unneeded };
-      await reviewApi.answer(id, current.image.id, saved);
-      const updated = { ...current, my_answer: saved };
-      setItems((list) => list.map((item) => (item.image.id === current.image.id ? updated : item)));
-      setLastUnreasonable(isReasonable(saved) ? null : updated);
-      matrix.reload();
-      setDraft(EMPTY_DRAFT);
-      if (index < items.length - 1) setIndex(index + 1);
-    } catch (error) {
-      setSaveError(error);
-    } finally {
-      setSaving(false);
-    }
+    setSaving((n) => n + 1);
+    saves.current = saves.current
+      .then(() => reviewApi.answer(id, before.image.id, saved))
+      .then(
+        () => matrix.reload(),
+        (error: unknown) => {
+          setSaveError(error);
+          setItems((list) => list.map((item) => (item.image.id === before.image.id ? before : item)));
+        },
+      )
+      .finally(() => setSaving((n) => n - 1));
   };
 
   const answer = (next: Draft) => {
     setDraft(next);
-    if (next.q1_needed !== null && next.q2_unneeded !== null) void submit(next);
+    if (next.q1_needed !== null && next.q2_unneeded !== null) submit(next);
   };
 
   const annotateTarget = lastUnreasonable ?? (current?.my_answer && isReasonable(current.my_answer) === false ? current : null);
 
   const keyHandler = useRef<(event: KeyboardEvent) => void>(() => {});
   keyHandler.current = (event: KeyboardEvent) => {
-    if (typing(event.target) || event.ctrlKey || event.metaKey || event.altKey || saving) return;
+    if (typing(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
     const key = event.key;
     if (key === "ArrowRight") return move(1);
     if (key === "ArrowLeft") return move(-1);
@@ -260,13 +266,15 @@ export default function ReviewPage(props: PageProps) {
                 onAnswer={(value) => answer({ ...draft, q2_unneeded: value })}
                 keysHint="Then Y or N; the next image follows"
               />
-              {saving && <p class="muted">Saving…</p>}
+              {saving > 0 && <p class="muted">Saving…</p>}
               {saveError !== null && <ErrorMessage error={saveError} />}
               {annotateTarget && (
-                <p class="alert alert-warning" data-testid="annotate-hint">
-                  {annotateTarget.image.name} is unreasonable.{" "}
-                  <Link href={`/images/${annotateTarget.image.id}/annotate`}>Draw its prompt</Link> (key <kbd>A</kbd>).
-                </p>
+                <div class="alert alert-warning" data-testid="annotate-hint">
+                  <span>
+                    {annotateTarget.image.name} is unreasonable.{" "}
+                    <Link href={`/images/${annotateTarget.image.id}/annotate`}>Draw its prompt</Link> (key <kbd>A</kbd>).
+                  </span>
+                </div>
               )}
               <p class="muted small">
                 <kbd>←</kbd>/<kbd>→</kbd> move, <kbd>[</kbd>/<kbd>]</kbd> map opacity.
