@@ -59,7 +59,7 @@ def test_a_gradia_job_trains_with_the_weights_of_the_review(
 ) -> None:
     from labeling.services.review import assessment_submit, image_predictions_record
     from modeling import services as modeling_services
-    from modeling.worker import runner, train
+    from modeling.worker import guided, runner
     from tests.labeling.review_support import make_version, store_map
     from tests.modeling.helpers import QUICK_TRAIN, add_tiny_images
 
@@ -74,7 +74,7 @@ def test_a_gradia_job_trains_with_the_weights_of_the_review(
         model_version=version, image=first, reviewer=reviewer, q1_needed=False, q2_unneeded=False
     )
     weights: dict[int, tuple[float, float]] = {}
-    real_step = train.guided_step
+    real_step = guided.guided_step
 
     def spy(model, batch, **kwargs):
         for name, p, a in zip(
@@ -83,7 +83,7 @@ def test_a_gradia_job_trains_with_the_weights_of_the_review(
             weights[int(name)] = (float(p), float(a))
         return real_step(model, batch, **kwargs)
 
-    monkeypatch.setattr(train, "guided_step", spy)
+    monkeypatch.setattr(guided, "guided_step", spy)
     with django_capture_on_commit_callbacks(execute=False):
         job = modeling_services.job_create(
             project=project,

@@ -9,10 +9,13 @@ examples per operation (default 5, about a minute or two on two cores).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
@@ -21,6 +24,23 @@ from labeling import services
 from tests.labeling.conftest import grey_png, sample_prompt
 
 EXAMPLES = int(os.environ.get("SIGHTLINE_SCHEMA_EXAMPLES", "5"))
+
+
+@pytest.fixture
+def _keep_test_connection() -> Iterator[None]:
+    """Keep the test's database connection open across the in-process WSGI requests.
+
+    Django's handler closes the connection at the end of each request (CONN_MAX_AGE=0), which
+    inside the test's transaction would close it for good on PostgreSQL; Django's own test
+    client disconnects these signal handlers for the same reason.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -88,6 +108,7 @@ def _failures(token: str, checks: list) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("_keep_test_connection")
 def test_every_operation_answers_without_a_5xx_and_with_the_documented_body(
     admin_token: str,
 ) -> None:
