@@ -47,6 +47,7 @@ env: .env
 	@echo "wrote .env (development settings with a random secret key)"
 
 migrate: setup
+	$(PY) manage.py prepare_data_dir
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
