@@ -45,7 +45,15 @@ class Command(BaseCommand):
             config = apply_overrides(preset(options["preset"]), options["overrides"])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        config_meta = {"preset": options["preset"], "overrides": options["overrides"]}
+        out: Path = options["out"]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        run_info = {"preset": options["preset"], "overrides": options["overrides"]}
+
+        def save(result: dict[str, Any]) -> None:
+            # Rewritten after every method and seed: a long run keeps its finished rows.
+            result["config"]["experiment"].update(run_info)
+            out.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+
         try:
             result = run_experiment(
                 options["data"],
@@ -54,12 +62,10 @@ class Command(BaseCommand):
                 config=config,
                 device=options["device"],
                 log=lambda line: self.stderr.write(line),
+                on_summary=save,
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        result["config"]["experiment"].update(config_meta)
-        out: Path = options["out"]
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+        save(result)
         self.stdout.write(format_table(result))
         self.stdout.write(f"results written to {out}")

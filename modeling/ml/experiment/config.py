@@ -53,6 +53,7 @@ def _common() -> Config:
             "weight_decay": 0.0,
             "patience": None,
             "eval_batch_size": 128,
+            "precise_bn": True,  # not in the papers: see modeling.ml.training.batchnorm
         },
         "map": {"layer": "layer4", "detach_weights": True},
         "eval": {"layer": "layer4"},

@@ -261,8 +261,12 @@ def run_experiment(
     config: Config,
     device: str | None = None,
     log: Log = log_to_stderr,
+    on_summary: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Runs ``methods`` x ``range(seeds)`` on the dataset at ``root``.
+
+    ``on_summary`` receives the summary of the runs finished so far after every method and
+    seed, so that a caller can save partial results of a long experiment.
 
     Returns:
         ``{"methods": {row: {metric: {"mean", "std"}}}, "config": {...}, "runs": [...]}`` (see
@@ -281,18 +285,7 @@ def run_experiment(
         f"{len(splits.val)} val, {len(splits.test)} test, classes {list(splits.class_names)}, "
         f"input {splits.input_size}, device {device}"
     )
-    runs = []
-    for method in methods:
-        for seed in range(seeds):
-            t0 = time.perf_counter()
-            rows = run_method(method, seed, splits, config, device=device, log=log)
-            seconds = time.perf_counter() - t0
-            for row, metrics in rows.items():
-                runs.append({"method": row, "seed": seed, "seconds": seconds, "metrics": metrics})
-                log(
-                    f"[{row} seed {seed}] test accuracy {metrics['accuracy']:.3f} "
-                    f"expl_iou {metrics.get('expl_iou', float('nan')):.3f} ({seconds:.0f}s)"
-                )
+    runs: list[dict[str, Any]] = []
     meta = {
         "data": str(root),
         "methods": list(methods),
@@ -304,8 +297,22 @@ def run_experiment(
         "split_sizes": {name: len(getattr(splits, name)) for name in ("train", "val", "test")},
         "train_prompted": _prompted(splits.train),
         "val_prompted": _prompted(splits.val),
-        "seconds": time.perf_counter() - started,
     }
+    for method in methods:
+        for seed in range(seeds):
+            t0 = time.perf_counter()
+            rows = run_method(method, seed, splits, config, device=device, log=log)
+            seconds = time.perf_counter() - t0
+            for row, metrics in rows.items():
+                runs.append({"method": row, "seed": seed, "seconds": seconds, "metrics": metrics})
+                log(
+                    f"[{row} seed {seed}] test accuracy {metrics['accuracy']:.3f} "
+                    f"expl_iou {metrics.get('expl_iou', float('nan')):.3f} ({seconds:.0f}s)"
+                )
+            meta["seconds"] = time.perf_counter() - started
+            if on_summary is not None:
+                on_summary(summarise(runs, config=config, meta=meta))
+    meta["seconds"] = time.perf_counter() - started
     return summarise(runs, config=config, meta=meta)
 
 

@@ -5,6 +5,7 @@ Generic pieces (:func:`seed_everything`, :class:`ModelSelector`, :func:`predict_
 as VAPL's.
 """
 
+from modeling.ml.training.batchnorm import recalibrate_batchnorm
 from modeling.ml.training.evaluation import (
     evaluate,
     explanation_report,
@@ -46,6 +47,7 @@ __all__ = [
     "model_predict",
     "predict_proba",
     "reasonability_weights",
+    "recalibrate_batchnorm",
     "reference_masks",
     "run_epoch",
     "seed_everything",

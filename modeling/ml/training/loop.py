@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from modeling.ml.losses import GuidedLoss
+from modeling.ml.training.batchnorm import recalibrate_batchnorm
 from modeling.ml.training.evaluation import (
     Batch,
     make_loader,
@@ -94,6 +95,9 @@ class TrainConfig:
         lam: weight of the explanation loss (``CE + lam * L_expl``).
         patience: stop after this many epochs without a better validation score (None: never).
         eval_batch_size: batch size of validation passes.
+        precise_bn: before each validation, re-estimate BatchNorm statistics over the training
+            images with the current weights (:func:`recalibrate_batchnorm`); the selected state
+            carries them.
     """
 
     epochs: int = 40
@@ -103,6 +107,7 @@ class TrainConfig:
     lam: float = 1.0
     patience: int | None = None
     eval_batch_size: int = 128
+    precise_bn: bool = True
 
 
 @dataclass
@@ -238,9 +243,10 @@ def fit(
     """Train ``model`` with Adam on ``CE + lam * L_expl``; select the epoch on ``val``.
 
     Model selection uses validation accuracy (ties: lower validation cross-entropy), never test
-    data. The parameters of ``loss_fn`` (RES-L's imputation kernel) are optimised jointly. The
-    model is left holding its last-epoch weights; load ``result.best_state`` to use the
-    selected ones.
+    data. With ``config.precise_bn`` the BatchNorm statistics are re-estimated over the training
+    images before every validation. The parameters of ``loss_fn`` (RES-L's imputation kernel)
+    are optimised jointly. The model is left holding its last-epoch weights; load
+    ``result.best_state`` to use the selected ones.
 
     Args:
         model: a classifier (``forward`` and, for Grad-CAM, ``forward_with_activations``).
@@ -263,6 +269,7 @@ def fit(
         train, batch_size=config.batch_size, shuffle=True, generator=generator
     )
     val_loader = make_loader(val, batch_size=config.eval_batch_size)
+    stats_loader = make_loader(train, batch_size=config.eval_batch_size)
     selector = ModelSelector(config.patience)
     history: list[dict[str, Any]] = []
 
@@ -281,6 +288,8 @@ def fit(
         train_metrics = run_epoch(
             model, train_loader, step=step, device=device, should_cancel=should_cancel
         )
+        if config.precise_bn:
+            recalibrate_batchnorm(model, stats_loader, device)
         model.eval()
         val_metrics = validation_metrics(*predict_proba(model_predict(model), val_loader, device))
         improved = selector.update(epoch, val_metrics, model.state_dict())

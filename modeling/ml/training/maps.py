@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from modeling.ml.explain import grad_cam_from_activations
+from modeling.ml.explain.attribution import input_x_gradient_from_input
 
 MAP_KINDS = ("gradcam", "input_x_gradient", "log_prob_gradient")
 
@@ -25,8 +26,9 @@ class MapSource:
     Attributes:
         kind: ``"gradcam"``: Grad-CAM of the label's logit at ``layer`` (METHODS.md section 2),
             [B, 1, h, w] on the layer's grid, non-negative, not normalised.
-            ``"input_x_gradient"``: ``|sum_c x_c * d y_label / d x_c|`` [B, 1, H, W] (channels
-            summed before the absolute value).
+            ``"input_x_gradient"``: ``sum_c |x_c * d y_label / d x_c|`` [B, 1, H, W], the same
+            map as :func:`modeling.ml.explain.input_x_gradient` (one definition for training
+            and evaluation).
             ``"log_prob_gradient"``: ``sum_c (d/dx_c sum_k log p_k)^2`` [B, 1, H, W], the RRR
             input-gradient penalty density (Ross et al. 2017).
         layer: stage name for Grad-CAM (``Classifier.stage_names``).
@@ -65,14 +67,12 @@ class MapSource:
         leaf = x.detach().requires_grad_(True)
         logits = model(leaf)
         if self.kind == "input_x_gradient":
-            target = logits.gather(1, labels[:, None]).sum()
-        else:
-            target = F.log_softmax(logits, dim=1).sum()
+            score = logits.gather(1, labels[:, None]).squeeze(1)
+            maps = input_x_gradient_from_input(score, leaf, create_graph=create_graph)
+            return logits, maps
+        target = F.log_softmax(logits, dim=1).sum()
         (grad,) = torch.autograd.grad(target, leaf, create_graph=create_graph)
-        if self.kind == "input_x_gradient":
-            maps = (leaf * grad).sum(dim=1, keepdim=True).abs()
-        else:
-            maps = grad.pow(2).sum(dim=1, keepdim=True)
+        maps = grad.pow(2).sum(dim=1, keepdim=True)
         return logits, maps if create_graph else maps.detach()
 
 

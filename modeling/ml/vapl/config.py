@@ -45,6 +45,9 @@ class VaplConfig:
         channels_last: channels-last masked batches in refinement (``None``: CUDA only).
         patience: stop after this many epochs without a better validation score (``None``:
             never stop early).
+        precise_bn: re-estimate both streams' BatchNorm statistics with the current weights at
+            the start of every round and before every validation (not in the paper; see
+            :mod:`modeling.ml.vapl.trainer`).
     """
 
     lambda1: float = 0.1
@@ -69,6 +72,7 @@ class VaplConfig:
     autocast: bool | None = None
     channels_last: bool | None = None
     patience: int | None = None
+    precise_bn: bool = True
 
     def __post_init__(self) -> None:
         if self.ablation is not None and self.ablation not in ABLATIONS:

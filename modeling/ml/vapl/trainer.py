@@ -5,13 +5,15 @@ Objective ``L_pred + lambda1 L_param + lambda2 L_feature + lambda3 L_MLP`` with
 * ``L_pred = CE(f_m(I * A), y) + CE(f_o(I), y)``; each CE is the mean over its images. Images
   without a prompt train ``f_o`` only: ``f_m`` sees their unmasked image and they enter
   ``L_feature`` but not ``f_m``'s CE.
-* ``L_param = ||W_o - W_m||_F^2`` summed over every convolution weight (as in the paper). Both
+* ``L_param``: squared difference of the convolution weights, averaged over the weights
+  (deviation: the paper sums them, see :func:`~modeling.ml.vapl.phases.param_distance`). Both
   streams start from the same initialisation (as two copies of one pretrained network would), so
   the term starts at 0.
-* ``L_feature``: squared L2 distance between the globally average-pooled layer4 features (the
-  vector the ``fc`` head consumes) of ``f_o(I)`` and ``f_m(I * A)``, summed over features and
-  averaged over the batch. Deviation: the paper's ``S(.)`` is not specified further; pooling
-  keeps the term's scale independent of the input size.
+* ``L_feature``: squared difference between the globally average-pooled layer4 features (the
+  vector the ``fc`` head consumes) of ``f_o(I)`` and ``f_m(I * A)``, averaged over features and
+  images (deviation: the paper sums over features, see
+  :func:`~modeling.ml.vapl.phases.feature_distance`); the paper's ``S(.)`` is not specified
+  further; pooling keeps the term's scale independent of the input size.
 * ``L_MLP = (g(1) - 1)^2`` is identically 0 here because :class:`MonotoneG` divides by ``h(1)``.
 
 Rounds. An epoch has ``rounds`` rounds. A round (1) draws a fresh mask set (seed derived from the
@@ -22,6 +24,12 @@ steps: Adam on ``f_o`` and ``f_m`` with ``g`` fixed, prompted images taken in th
 cached scores, and (4) runs ``K_G`` phase-G steps: Adam on ``g`` alone over batches of cached
 prompted images, ``f_m`` in eval mode and frozen, loss ``CE(f_m(I * A(g)), y) + lambda3 L_MLP``
 back-propagated through the refinement (masks regenerated, never stored).
+
+Precise BN (not in the paper; :mod:`modeling.ml.training.batchnorm`): with ``precise_bn`` the
+BatchNorm statistics of both streams are re-estimated with the current weights at the start of
+every round (the scores are computed in eval mode) and before every validation: ``f_o`` over the
+training images, ``f_m`` over its phase-F inputs. With a few steps an epoch the running averages
+otherwise lag the weights, and validation accuracy and the cached scores are close to random.
 
 Model selection: after every epoch ``f_o`` is evaluated on the validation set; the state with the
 highest validation accuracy (ties: lower validation loss) is returned. Deviation: the paper does
@@ -57,12 +65,14 @@ from modeling.ml.vapl.masks import MaskSet, derive_seed
 from modeling.ml.vapl.model import VaplModel
 from modeling.ml.vapl.phases import (
     IndexedDataset,
+    RoundCache,
     cache_round,
     cycle,
     loader_for,
     phase_f_step,
     phase_g_step,
     prompted_indices,
+    recalibrate_streams,
 )
 from modeling.ml.vapl.refinement import eval_mode
 
@@ -112,6 +122,8 @@ class _Run:
     k_f: int
     k_g: int
     should_cancel: Callable[[], bool] | None
+    cache: RoundCache | None = None
+    calibrated: bool = False
 
 
 def _start_run(
@@ -163,13 +175,16 @@ def _run_round(run: _Run, index: int, sums: dict[str, float], g_losses: list[flo
     config = run.config
     masks = _mask_set(config, run.size, run.seed, index)
     refines = config.ablation != "no-refine"
-    cache = cache_round(
+    if config.precise_bn and not run.calibrated:
+        recalibrate_streams(run.model, run.train_ds, run.cache, config)
+    run.cache = cache = cache_round(
         run.model, run.train_ds, run.prompted, masks if refines else None, config, run.device
     )
     for _ in range(run.k_f):
         _check_cancel(run)
         batch = next(run.batches)
         stats = phase_f_step(run.model, batch, cache, run.opt_f, config, run.device)
+        run.calibrated = False
         for key, value in stats.items():
             sums[key] = sums.get(key, 0.0) + value
     if cache is not None and run.opt_g is not None:
@@ -222,6 +237,9 @@ def train_vapl(
             _run_round(run, (epoch - 1) * config.rounds + r, sums, g_losses)
             for r in range(config.rounds)
         )
+        if config.precise_bn:
+            recalibrate_streams(run.model, run.train_ds, run.cache, config)
+            run.calibrated = True  # until the next phase-F step (phase G leaves the CNNs alone)
         val = evaluate_f_o(run.model, val_ds, config)
         improved = selector.update(epoch, val, run.model.state_dict())
         record: dict[str, Any] = {

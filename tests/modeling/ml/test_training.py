@@ -22,6 +22,7 @@ from modeling.ml.training import (
     make_loader,
     map_grid,
     reasonability_weights,
+    recalibrate_batchnorm,
     reference_masks,
     seed_everything,
 )
@@ -75,6 +76,16 @@ def test_input_x_gradient_of_a_linear_model_is_worked_out_by_hand() -> None:
     x = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
     _, maps = MapSource("input_x_gradient")(Linear(weight), x, torch.tensor([0]))
     assert maps.flatten().tolist() == pytest.approx([1.0, 4.0, 1.5, 0.0])
+
+
+def test_training_input_x_gradient_is_the_evaluation_map() -> None:
+    from modeling.ml.explain import input_x_gradient
+
+    model = build_classifier(BackboneConfig(num_classes=2, in_channels=3, small_input=True))
+    x, labels = torch.rand(2, 3, 8, 8), torch.tensor([0, 1])
+    _, maps = MapSource("input_x_gradient")(model.eval(), x, labels, create_graph=False)
+    # Channels are summed after the absolute value, as in the evaluation map.
+    torch.testing.assert_close(maps, input_x_gradient(model, x, labels))
 
 
 def test_log_prob_gradient_of_a_linear_model_is_worked_out_by_hand() -> None:
@@ -220,6 +231,26 @@ def test_fit_raises_cancelled_when_the_check_says_so() -> None:
             config=TrainConfig(epochs=2),
             should_cancel=lambda: True,
         )
+
+
+def test_batchnorm_statistics_are_re_estimated_over_every_batch() -> None:
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bn = nn.BatchNorm2d(1)
+
+        def forward(self, x: Tensor) -> Tensor:
+            return self.bn(x)
+
+    model = Net().eval()
+    model.bn.running_mean.fill_(5.0)
+    images = torch.arange(16.0).view(4, 1, 2, 2)
+    batches = [{"image": images[:2]}, {"image": images[2:]}]
+    recalibrate_batchnorm(model, batches, "cpu")
+    # Cumulative average of the two batch means (3.5 and 11.5) and unbiased variances.
+    assert model.bn.running_mean.item() == pytest.approx(7.5)
+    assert model.bn.running_var.item() == pytest.approx(images[:2].var().item())
+    assert not model.training and model.bn.momentum == 0.1
 
 
 def test_the_same_seed_gives_the_same_initialisation() -> None:

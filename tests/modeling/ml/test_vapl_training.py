@@ -11,7 +11,15 @@ from modeling.ml.backbones import BackboneConfig
 from modeling.ml.training import Cancelled
 from modeling.ml.vapl import IdentityG, MonotoneG, VaplConfig, VaplModel, train_vapl
 from modeling.ml.vapl.masks import MaskSet
-from modeling.ml.vapl.phases import IndexedDataset, cache_round, phase_f_step, phase_g_step
+from modeling.ml.vapl.phases import (
+    IndexedDataset,
+    cache_round,
+    feature_distance,
+    param_distance,
+    phase_f_step,
+    phase_g_step,
+    recalibrate_streams,
+)
 
 from .vapl_helpers import single_thread, square_dataset  # noqa: F401
 
@@ -120,3 +128,37 @@ def test_the_full_method_learns_a_monotone_g() -> None:
     model = _train(CONFIG.with_changes(epochs=1))
     assert isinstance(model.g, MonotoneG)
     assert model.history[0]["g_at_half"] != pytest.approx(0.5, abs=1e-6)
+
+
+def test_precise_bn_gives_f_o_image_statistics_and_f_m_masked_image_statistics() -> None:
+    model, data, cache = _round()
+    recalibrate_streams(model, data, cache, CONFIG)
+    images = torch.stack([data[i]["image"] for i in range(len(data))])
+    # bn1's running mean must be the mean of conv1's output over the images f_o is fed, and
+    # differ for f_m, which sees the prompted images masked.
+    outputs: list[torch.Tensor] = []
+    hook = model.f_o.conv1.register_forward_hook(lambda m, i, out: outputs.append(out))
+    with torch.no_grad():
+        model.f_o.eval()(images)
+    hook.remove()
+    expected_o = outputs[0].mean(dim=(0, 2, 3))
+    assert torch.allclose(model.f_o.bn1.running_mean, expected_o, atol=1e-5)
+    assert not torch.allclose(model.f_m.bn1.running_mean, expected_o, atol=1e-3)
+    assert model.f_o.bn1.momentum == 0.1 and not model.f_o.training
+
+
+def test_the_sharing_terms_are_means_over_weights_and_features() -> None:
+    from modeling.ml.backbones import build_classifier
+
+    f_o, f_m = build_classifier(BACKBONE), build_classifier(BACKBONE)
+    f_m.load_state_dict(f_o.state_dict())
+    assert param_distance(f_o, f_m).item() == 0.0
+    with torch.no_grad():
+        f_m.conv1.weight.add_(0.5)  # every stem weight differs by 0.5, nothing else does
+    count = sum(w.numel() for _, w in f_o.conv_parameters())
+    expected = 0.25 * f_o.conv1.weight.numel() / count
+    assert param_distance(f_o, f_m).item() == pytest.approx(expected, rel=1e-5)
+    feat_o = torch.zeros(2, 4, 3, 3)
+    feat_m = torch.zeros(2, 4, 3, 3)
+    feat_m[0, 1] = 2.0  # pooled difference 2 on one feature of one image: 4 / (2 * 4)
+    assert feature_distance(feat_o, feat_m).item() == pytest.approx(0.5)
