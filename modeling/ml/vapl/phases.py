@@ -133,6 +133,24 @@ def _refined(
     return refined_map(scores, prompt, cache.masks, model.g)
 
 
+def _masked(
+    model: VaplModel,
+    cache: RoundCache | None,
+    x: Tensor,
+    prompt: Tensor,
+    prompted: Tensor,
+    scores: Tensor | None,
+) -> Tensor:
+    """``f_m``'s input: prompted images times ``A`` (``g`` fixed), the others unchanged."""
+    if not prompted.any():
+        return x
+    with torch.no_grad(), eval_mode(model.g):
+        refined = _refined(model, cache, prompt[prompted], scores)
+    masked = x.clone()
+    masked[prompted] = x[prompted] * refined.to(x.dtype)
+    return masked
+
+
 def stream_inputs(
     model: VaplModel, dataset: Dataset, cache: RoundCache | None, config: VaplConfig
 ) -> Iterator[tuple[Tensor, Tensor]]:
@@ -143,14 +161,8 @@ def stream_inputs(
     """
     device = model.device
     for batch in loader_for(IndexedDataset(dataset), config):
-        x, prompt, y, prompted, scores = _phase_f_batch(batch, cache, device)
-        masked = x
-        if prompted.any():
-            with torch.no_grad(), eval_mode(model.g):
-                refined = _refined(model, cache, prompt[prompted], scores)
-            masked = x.clone()
-            masked[prompted] = x[prompted] * refined.to(x.dtype)
-        yield x, masked
+        x, prompt, _, prompted, scores = _phase_f_batch(batch, cache, device)
+        yield x, _masked(model, cache, x, prompt, prompted, scores)
 
 
 def recalibrate_streams(
@@ -223,12 +235,7 @@ def phase_f_step(
 ) -> dict[str, float]:
     """One Adam step on ``f_o`` and ``f_m`` with ``g`` fixed; returns the loss terms."""
     x, prompt, y, prompted, scores = _phase_f_batch(batch, cache, device)
-    masked = x
-    if prompted.any():
-        with torch.no_grad(), eval_mode(model.g):
-            refined = _refined(model, cache, prompt[prompted], scores)
-        masked = x.clone()
-        masked[prompted] = x[prompted] * refined.to(x.dtype)
+    masked = _masked(model, cache, x, prompt, prompted, scores)
     model.f_o.train()
     model.f_m.train()
     feat_o = model.f_o.forward_features(x)
