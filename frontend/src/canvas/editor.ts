@@ -1,6 +1,7 @@
 /**
- * The prompt canvas: an image, overlays and the prompt mask drawn with one view transform, the
- * editing state (value, tool, brush, opacity) and the undo history.
+ * The prompt canvas: an image, overlays and the prompt mask drawn with one view transform, and
+ * the editing state (value, tool, brush, opacity). The mask and its undo history are edits.ts;
+ * pointer gestures are input.ts.
  *
  * Performance model: the mask is a byte array at image resolution (mask.ts). A pointer sample
  * rasterises only the segment since the previous sample into it (raster.ts, via input.ts) and
@@ -12,23 +13,22 @@
  * In perf mode (render.ts `PERF`) it records User Timing measures: `canvas:paint` (rasterising one
  * pointer sample), `canvas:render` (one frame's work: recolouring and compositing),
  * `canvas:frame` (from the first sample not yet shown to the end of the frame that shows it: the
- * stroke's latency on the main thread) and `canvas:op` (a whole-mask operation, undo or redo,
- * named in `detail`).
+ * stroke's latency on the main thread) and, in edits.ts, `canvas:op` (a whole-mask operation,
+ * undo or redo, named in `detail`).
  */
 
-import { UndoStack } from "./history";
+import { MaskEdits } from "./edits";
 import { type InputHost, PointerInput, type Tool } from "./input";
 import {
   createMask,
   IMPORTANT,
   type Mask,
   type MaskCode,
-  MaskWriter,
+  type MaskWriter,
   type Rect,
-  UNCLEAR,
 } from "./mask";
-import { clearAll, fillRest, MAX_BRUSH, MIN_BRUSH } from "./raster";
-import { drawChrome, drawScene, MaskLayer, measureSince, PERF, perfNow } from "./render";
+import { MAX_BRUSH, MIN_BRUSH } from "./raster";
+import { drawChrome, drawScene, MaskLayer, PERF, perfNow } from "./render";
 import { fitView, minScale, panBy, type View, zoomAt } from "./view";
 import type { DisplayWindow } from "./windowing";
 
@@ -64,7 +64,6 @@ export interface EditorCallbacks {
 
 export class CanvasEditor implements InputHost {
   readonly canvas: HTMLCanvasElement;
-  mask: Mask = createMask(1, 1);
   view: View = { scale: 1, tx: 0, ty: 0 };
   tool: Tool = "brush";
   code: MaskCode = IMPORTANT;
@@ -74,7 +73,10 @@ export class CanvasEditor implements InputHost {
   private readonly ctx: CanvasRenderingContext2D;
   private readonly input: PointerInput;
   private readonly layer = new MaskLayer();
-  private readonly history = new UndoStack();
+  private readonly edits = new MaskEdits(
+    (rect) => this.edited(rect),
+    () => this.changed(),
+  );
   private readonly overlays = new Map<string, { canvas: HTMLCanvasElement; visible: boolean }>();
   private readonly resizeObserver: ResizeObserver;
   private image: CanvasImageSource | null = null;
@@ -127,14 +129,17 @@ export class CanvasEditor implements InputHost {
   /** Replaces the mask (a loaded prompt, the other version of a conflict); forgets the history. */
   setMask(mask: Mask): void {
     this.input.cancel();
-    this.mask = mask;
+    this.edits.replace(mask);
     this.layer.reset(mask);
-    this.history.clear();
     this.changed();
   }
 
+  get mask(): Mask {
+    return this.edits.mask;
+  }
+
   getMask(): Mask {
-    return this.mask;
+    return this.edits.mask;
   }
 
   /** Adds, replaces or (with null) removes an overlay layer drawn under the prompt. */
@@ -209,8 +214,8 @@ export class CanvasEditor implements InputHost {
       promptVisible: this.promptVisible,
       scale: this.view.scale,
       cursor,
-      undoDepth: this.history.undoDepth,
-      redoDepth: this.history.redoDepth,
+      undoDepth: this.edits.undoDepth,
+      redoDepth: this.edits.redoDepth,
       polygonPoints: this.input.polygon.length,
       readOnly: this.readOnly,
     };
@@ -219,37 +224,21 @@ export class CanvasEditor implements InputHost {
   // ----- whole-mask operations ---------------------------------------------------------------
 
   undo(): void {
-    if (this.readOnly || this.input.busy) return;
-    const start = perfNow();
-    const rect = this.history.undo(this.mask);
-    if (rect) this.edited(rect);
-    measureSince("canvas:op", start, "undo");
+    if (!this.readOnly && !this.input.busy) this.edits.undo();
   }
 
   redo(): void {
-    if (this.readOnly || this.input.busy) return;
-    const start = perfNow();
-    const rect = this.history.redo(this.mask);
-    if (rect) this.edited(rect);
-    measureSince("canvas:op", start, "redo");
+    if (!this.readOnly && !this.input.busy) this.edits.redo();
   }
 
   /** Every unclear pixel takes the current value (nothing to do with the eraser). */
   fillRest(): void {
-    if (this.readOnly || this.code === UNCLEAR) return;
-    const start = perfNow();
-    const writer = new MaskWriter(this.mask, this.code);
-    fillRest(writer);
-    this.commit(writer, "fill-rest", start);
+    if (!this.readOnly) this.edits.fillRest(this.code);
   }
 
   /** Every pixel back to unclear, as one undoable step. */
   clear(): void {
-    if (this.readOnly) return;
-    const start = perfNow();
-    const writer = new MaskWriter(this.mask, UNCLEAR);
-    clearAll(writer);
-    this.commit(writer, "clear", start);
+    if (!this.readOnly) this.edits.clear();
   }
 
   /** Closes and fills the polygon being clicked. */
@@ -297,14 +286,7 @@ export class CanvasEditor implements InputHost {
   }
 
   commit(writer: MaskWriter, name?: string, start = 0): void {
-    const diff = writer.finish();
-    if (diff) {
-      this.history.push(diff);
-      this.edited(diff.rect);
-    } else {
-      this.changed();
-    }
-    if (name) measureSince("canvas:op", start, name);
+    this.edits.commit(writer, name, start);
   }
 
   markDirty(rect: Rect, sampleStart?: number): void {

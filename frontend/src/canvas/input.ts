@@ -16,7 +16,17 @@ import {
   snapBrushCentre,
 } from "./raster";
 import { measureSince, perfNow, type Preview } from "./render";
-import { imageToScreen, panBy, screenToImage, type View, wheelFactor, zoomAt } from "./view";
+import { isInteractive } from "./keymap";
+import {
+  imageToScreen,
+  panBy,
+  type PinchStart,
+  pinchStart,
+  pinchView,
+  screenToImage,
+  type View,
+  wheelView,
+} from "./view";
 import { type DisplayWindow, dragWindow } from "./windowing";
 
 export type Tool = "brush" | "polygon" | "fill" | "rect" | "window";
@@ -48,7 +58,7 @@ type Gesture =
   | { kind: "rect"; pointerId: number; a: Point; b: Point }
   | { kind: "lasso"; pointerId: number; points: Point[]; start: Point; moved: boolean }
   | { kind: "window"; pointerId: number; start: Point; window: DisplayWindow }
-  | { kind: "pinch"; distance: number; centre: Point; view: View };
+  | ({ kind: "pinch" } & PinchStart);
 
 /** Screen pixels a press must travel before the polygon tool treats it as a lasso drag. */
 const LASSO_THRESHOLD = 4;
@@ -355,59 +365,19 @@ export class PointerInput {
     // A second finger turns the gesture into zoom and pan: the first finger's stroke is withdrawn.
     if (this.gesture?.kind === "paint") this.host.markDirty(this.gesture.writer.revert());
     const [a, b] = [...this.pointers.values()];
-    this.gesture = {
-      kind: "pinch",
-      distance: Math.max(1, Math.hypot(a.x - b.x, a.y - b.y)),
-      centre: { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 },
-      view: this.host.view,
-    };
+    this.gesture = { kind: "pinch", ...pinchStart(a, b, this.host.view) };
   }
 
   private movePinch(g: Extract<Gesture, { kind: "pinch" }>): void {
     if (this.pointers.size < 2) return;
     const [a, b] = [...this.pointers.values()];
-    const centre = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
-    const zoomed = zoomAt(
-      g.view,
-      g.centre,
-      Math.hypot(a.x - b.x, a.y - b.y) / g.distance,
-      this.host.minScale(),
-    );
-    this.host.view = panBy(zoomed, centre.x - g.centre.x, centre.y - g.centre.y);
+    this.host.view = pinchView(g, a, b, this.host.minScale());
   }
 
   private wheel(e: WheelEvent): void {
     e.preventDefault();
     const { host } = this;
-    if (e.shiftKey && !e.ctrlKey) {
-      host.view = panBy(host.view, -e.deltaY, -e.deltaX);
-    } else {
-      host.view = zoomAt(
-        host.view,
-        this.local(e),
-        wheelFactor(e.deltaY, e.deltaMode),
-        host.minScale(),
-      );
-    }
+    host.view = wheelView(host.view, e, this.local(e), host.minScale());
     host.changed();
   }
-}
-
-/** Whether an element handles the space bar itself (buttons, fields, links). */
-function isInteractive(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLElement)) return false;
-  return (
-    target.isContentEditable ||
-    ["BUTTON", "INPUT", "SELECT", "TEXTAREA", "A"].includes(target.tagName)
-  );
-}
-
-/** Whether a key event comes from a text field (keys then type instead of acting). */
-export function isTyping(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLElement)) return false;
-  const tag = target.tagName;
-  if (target.isContentEditable || tag === "TEXTAREA" || tag === "SELECT") return true;
-  if (tag !== "INPUT") return false;
-  const type = (target as HTMLInputElement).type;
-  return !["checkbox", "radio", "range", "button", "submit"].includes(type);
 }

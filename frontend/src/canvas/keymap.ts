@@ -1,6 +1,7 @@
 /**
  * Keyboard bindings of the prompt canvas: one table drives both the key handler and the help
- * overlay, so the help can never disagree with the keys.
+ * overlay, so the help can never disagree with the keys. Also which focused elements keep keys
+ * for themselves (a text field types, a button takes the space bar).
  */
 
 export type Action =
@@ -240,4 +241,23 @@ export function chordLabel(chord: Chord): string {
   };
   parts.push(names[chord.key] ?? (chord.key.length === 1 ? chord.key.toUpperCase() : chord.key));
   return parts.join("+");
+}
+
+/** Whether an element handles the space bar itself (buttons, fields, links). */
+export function isInteractive(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return (
+    target.isContentEditable ||
+    ["BUTTON", "INPUT", "SELECT", "TEXTAREA", "A"].includes(target.tagName)
+  );
+}
+
+/** Whether a key event comes from a text field (keys then type instead of acting). */
+export function isTyping(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  const tag = target.tagName;
+  if (target.isContentEditable || tag === "TEXTAREA" || tag === "SELECT") return true;
+  if (tag !== "INPUT") return false;
+  const type = (target as HTMLInputElement).type;
+  return !["checkbox", "radio", "range", "button", "submit"].includes(type);
 }

@@ -6,8 +6,11 @@ import {
   MAX_SCALE,
   minScale,
   panBy,
+  pinchStart,
+  pinchView,
   screenToImage,
   wheelFactor,
+  wheelView,
   zoomAt,
 } from "./view";
 
@@ -53,5 +56,38 @@ describe("view transform", () => {
     expect(wheelFactor(-100)).toBeGreaterThan(1);
     expect(wheelFactor(100)).toBeLessThan(1);
     expect(wheelFactor(-100) * wheelFactor(100)).toBeCloseTo(1, 10);
+  });
+});
+
+describe("gestures", () => {
+  const view = { scale: 2, tx: 10, ty: 20 };
+  const wheel = { deltaX: 0, deltaY: 0, deltaMode: 0, shiftKey: false, ctrlKey: false };
+
+  it("pinch: spreading the fingers twice as far doubles the scale about their midpoint", () => {
+    const start = pinchStart({ x: 90, y: 100 }, { x: 110, y: 100 }, view);
+    expect(start.centre).toEqual({ x: 100, y: 100 });
+    expect(pinchView(start, { x: 80, y: 100 }, { x: 120, y: 100 }, 0.1)).toEqual({
+      scale: 4,
+      tx: -80,
+      ty: -60,
+    });
+  });
+
+  it("pinch: moving both fingers pans by their midpoint's travel", () => {
+    const start = pinchStart({ x: 0, y: 0 }, { x: 10, y: 0 }, view);
+    expect(pinchView(start, { x: 5, y: 7 }, { x: 15, y: 7 }, 0.1)).toEqual({
+      scale: 2,
+      tx: 15,
+      ty: 27,
+    });
+  });
+
+  it("wheel: Shift pans, otherwise it zooms about the pointer", () => {
+    expect(wheelView(view, { ...wheel, deltaY: 30, shiftKey: true }, { x: 0, y: 0 }, 0.1)).toEqual(
+      { scale: 2, tx: -20, ty: 20 },
+    );
+    const zoomed = wheelView(view, { ...wheel, deltaY: -100 }, { x: 10, y: 20 }, 0.1);
+    expect(zoomed.scale).toBeGreaterThan(2);
+    expect([zoomed.tx, zoomed.ty]).toEqual([10, 20]);
   });
 });

@@ -82,3 +82,42 @@ export function wheelFactor(deltaY: number, deltaMode = 0): number {
   const pixels = deltaMode === 1 ? deltaY * 16 : deltaMode === 2 ? deltaY * 400 : deltaY;
   return Math.exp(-Math.max(-300, Math.min(300, pixels)) * 0.0012);
 }
+
+/** Where a two-finger gesture starts: the fingers' midpoint and distance (at least 1). */
+export interface PinchStart {
+  centre: Point;
+  distance: number;
+  view: View;
+}
+
+/** The start of a pinch with fingers at `a` and `b` over `view`. */
+export function pinchStart(a: Point, b: Point, view: View): PinchStart {
+  return {
+    centre: { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 },
+    distance: Math.max(1, Math.hypot(a.x - b.x, a.y - b.y)),
+    view,
+  };
+}
+
+/** The view once pinch fingers are at `a` and `b`: zoomed by their spread, panned with them. */
+export function pinchView(start: PinchStart, a: Point, b: Point, min: number): View {
+  const centre = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+  const factor = Math.hypot(a.x - b.x, a.y - b.y) / start.distance;
+  const zoomed = zoomAt(start.view, start.centre, factor, min);
+  return panBy(zoomed, centre.x - start.centre.x, centre.y - start.centre.y);
+}
+
+/** What a wheel turn needs from its event. */
+export interface WheelInput {
+  deltaX: number;
+  deltaY: number;
+  deltaMode: number;
+  shiftKey: boolean;
+  ctrlKey: boolean;
+}
+
+/** The view after a wheel turn with the pointer at `at`: Shift pans, anything else zooms there. */
+export function wheelView(view: View, e: WheelInput, at: Point, min: number): View {
+  if (e.shiftKey && !e.ctrlKey) return panBy(view, -e.deltaY, -e.deltaX);
+  return zoomAt(view, at, wheelFactor(e.deltaY, e.deltaMode), min);
+}

@@ -3,19 +3,18 @@
 // and keys. Mounted once per (image, class): moving on remounts it, so nothing leaks between
 // images.
 
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { draftKey } from "../../canvas/drafts";
 import { CanvasEditor, type EditorState } from "../../canvas/editor";
-import { isTyping } from "../../canvas/input";
-import { actionFor } from "../../canvas/keymap";
-import { cloneMask, type Mask } from "../../canvas/mask";
+import { actionFor, isTyping } from "../../canvas/keymap";
 import { encodeGreyPng } from "../../canvas/png";
 import type { QueueFilters } from "../../canvas/queue";
 import { AutoSaver, type SaveStatus } from "../../canvas/saver";
 import { windowPresets } from "../../canvas/windowing";
 import { errorMessage } from "../../components/Status";
 import { navigate } from "../../router";
-import type { ImageDetail, Project, PromptConflictDetail, User } from "../../types";
+import type { ImageDetail, Project, User } from "../../types";
 import { ConflictDialog, HelpOverlay } from "./Dialogs";
 import {
   type ImageDisplay,
@@ -38,6 +37,7 @@ import {
 import { SaveIndicator, SidePanel } from "./Side";
 import { StageBar } from "./StageBar";
 import { ToolPanel, WindowControls } from "./Tools";
+import { useConflict } from "./useConflict";
 import { useDisplayWindow } from "./useDisplayWindow";
 import { useOverlays } from "./useOverlays";
 
@@ -47,13 +47,8 @@ export interface WorkspaceProps {
   user: User;
   targetClass: string;
   filters: QueueFilters;
-}
-
-interface ConflictState {
-  detail: PromptConflictDetail;
-  mine: Mask;
-  theirs: Mask | null;
-  busy: boolean;
+  /** A row above the columns (the selection being worked through), if any. */
+  header?: ComponentChildren;
 }
 
 export function Workspace(props: WorkspaceProps) {
@@ -73,7 +68,6 @@ export function Workspace(props: WorkspaceProps) {
   const [savedBytes, setSavedBytes] = useState(0);
   const [phase, setPhase] = useState<"loading" | "ready" | "failed">("loading");
   const [failure, setFailure] = useState<unknown>(null);
-  const [conflict, setConflict] = useState<ConflictState | null>(null);
   const [help, setHelp] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const [navigating, setNavigating] = useState(false);
@@ -83,19 +77,17 @@ export function Workspace(props: WorkspaceProps) {
   const windowRef = displayWindow.ref;
   const applyWindow = displayWindow.apply;
 
-  const key = draftKey(user.id, image.id, targetClass);
+  const { conflict, ...resolve } = useConflict({
+    image,
+    canEdit,
+    editorRef,
+    saverRef,
+    applyWindow,
+    setVersion,
+    setNotice,
+  });
 
-  const openConflict = (detail: PromptConflictDetail) => {
-    const editor = editorRef.current;
-    if (!editor) return;
-    editor.setReadOnly(true);
-    setConflict({ detail, mine: cloneMask(editor.getMask()), theirs: null, busy: false });
-    loadPromptMask(detail.current, image.width, image.height).then(
-      (theirs) => setConflict((c) => (c && c.detail === detail ? { ...c, theirs } : c)),
-      (error: unknown) =>
-        setNotice(`The other version could not be loaded: ${errorMessage(error)}`),
-    );
-  };
+  const key = draftKey(user.id, image.id, targetClass);
 
   /** Puts back edits this browser holds but the server does not, and sends them. */
   const restoreDraft = async (editor: CanvasEditor, saver: AutoSaver): Promise<void> => {
@@ -157,7 +149,7 @@ export function Workspace(props: WorkspaceProps) {
           setVersion(saved.version);
           setSavedBytes(saver.lastSavedBytes);
         },
-        onConflict: (detail) => openConflict(detail),
+        onConflict: (detail) => resolve.open(detail),
         isOnline: () => navigator.onLine,
       });
       saverRef.current = saver;
@@ -212,30 +204,6 @@ export function Workspace(props: WorkspaceProps) {
     };
   }, []);
 
-  const keepMine = async () => {
-    const c = conflict;
-    const saver = saverRef.current;
-    if (!c || !saver) return;
-    setConflict({ ...c, busy: true });
-    await saver.keepMine(c.detail.current_version);
-    setConflict(null);
-    editorRef.current?.setReadOnly(!canEdit);
-  };
-
-  const takeTheirs = async () => {
-    const c = conflict;
-    const saver = saverRef.current;
-    const editor = editorRef.current;
-    if (!c?.theirs || !saver || !editor) return;
-    editor.setMask(c.theirs);
-    await saver.takeTheirs(c.detail.current.version);
-    setVersion(c.detail.current.version);
-    const theirWindow = promptWindow(c.detail.current);
-    if (image.is_dicom && theirWindow) applyWindow(theirWindow, true);
-    setConflict(null);
-    editor.setReadOnly(!canEdit);
-  };
-
   /** Saves, then opens the next or previous image of the queue. */
   const go = async (direction: 1 | -1) => {
     if (navigating) return;
@@ -245,9 +213,10 @@ export function Workspace(props: WorkspaceProps) {
       await saverRef.current?.flush();
       const target = await queueTarget(image, project, user, props.filters, direction);
       if (target === null) {
+        const within = props.filters.selection === null ? "queue" : "selection";
         setQueueMessage(
           direction === 1
-            ? "No more images in the queue with these filters."
+            ? `No more images in the ${within} with these filters.`
             : "This is the first image.",
         );
       } else {
@@ -307,6 +276,7 @@ export function Workspace(props: WorkspaceProps) {
   const saver = saverRef.current;
   return (
     <div class="annotate" data-phase={phase}>
+      {props.header}
       {editorState && editor ? (
         <ToolPanel
           state={editorState}
@@ -395,8 +365,8 @@ export function Workspace(props: WorkspaceProps) {
           theirs={conflict.theirs}
           current={conflict.detail.current}
           busy={conflict.busy}
-          onKeepMine={() => void keepMine()}
-          onTakeTheirs={() => void takeTheirs()}
+          onKeepMine={() => void resolve.keepMine()}
+          onTakeTheirs={() => void resolve.takeTheirs()}
         />
       )}
     </div>

@@ -1,7 +1,7 @@
 // The annotator's main screen, /images/:id/annotate: the prompt canvas of one image.
 // Query: `class` (target class; default the image label, else the project's positive class) and
 // the queue filters `split`, `label`, `unprompted=1` (the image grid's `has_prompt=false` also
-// selects "unprompted").
+// selects "unprompted") and `selection=<id>` (only that saved selection's images, in its order).
 
 import "./annotate.css";
 import { api } from "../../api";
@@ -12,7 +12,9 @@ import { Link } from "../../components/Link";
 import { ErrorMessage, Loading } from "../../components/Status";
 import { useAsync, useTitle } from "../../hooks";
 import type { PageProps } from "../../router";
-import { chooseTargetClass } from "./session";
+import { loadSelection } from "./io";
+import { SelectionHeader } from "./SelectionHeader";
+import { annotateHref, chooseTargetClass } from "./session";
 import { Workspace } from "./Workspace";
 
 export default function AnnotatePage(props: PageProps) {
@@ -27,6 +29,11 @@ export default function AnnotatePage(props: PageProps) {
 
   const filters = parseQueueFilters(props.query);
   if (props.query.get("has_prompt") === "false") filters.unprompted = true;
+  // Loaded here, not in the workspace, so moving through the selection does not reload it.
+  const selection = useAsync(
+    async () => (filters.selection === null ? undefined : loadSelection(filters.selection)),
+    [filters.selection],
+  );
 
   const current = loaded.data && String(loaded.data.image.id) === id ? loaded.data : null;
   if (loaded.error && !current) {
@@ -68,6 +75,17 @@ export default function AnnotatePage(props: PageProps) {
         user={user}
         targetClass={targetClass}
         filters={filters}
+        header={
+          filters.selection !== null && (
+            <SelectionHeader
+              selectionId={filters.selection}
+              selection={selection.data}
+              error={selection.error}
+              imageId={image.id}
+              leaveHref={annotateHref(image.id, { ...filters, selection: null }, targetClass)}
+            />
+          )
+        }
       />
     </Layout>
   );

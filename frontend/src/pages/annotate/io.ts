@@ -1,13 +1,15 @@
 // Network side of the prompt canvas: loading the image rendition and the annotator's prompt,
-// and sending prompts (PNG bytes, If-Match: the version the drawing was based on).
+// sending prompts (PNG bytes, If-Match: the version the drawing was based on), and reading the
+// saved selection a queue is restricted to.
 
-import { ApiError, api, request, requestRaw } from "../../api";
+import { ApiError, api, asPage, request, requestRaw } from "../../api";
 import { readDicomFrame, UnsupportedDicom } from "../../canvas/dicom";
 import type { Mask } from "../../canvas/mask";
 import { rleToMask } from "../../canvas/rle";
 import type { PromptTransport, SaveOutcome, Snapshot } from "../../canvas/saver";
 import { type DisplayWindow, windowQuery, windowToRgba } from "../../canvas/windowing";
-import type { ImageDetail, Prompt, PromptConflictDetail } from "../../types";
+import type { Image, ImageDetail, Paginated, Prompt, PromptConflictDetail } from "../../types";
+import type { Selection } from "../review/api";
 
 /** The annotator's own prompt for a class, or null before the first save. */
 export async function loadMyPrompt(imageId: number, targetClass: string): Promise<Prompt | null> {
@@ -30,6 +32,21 @@ export async function loadPromptMask(prompt: Prompt, width: number, height: numb
     );
   }
   return mask;
+}
+
+/** A saved selection (its name and frozen image ids, in the selection's order). */
+export function loadSelection(selectionId: number): Promise<Selection> {
+  return request<Selection>(`selections/${selectionId}/`);
+}
+
+/** One page of a saved selection's images, in the selection's order. */
+export async function loadSelectionImages(
+  selectionId: number,
+  page: { page: number; page_size: number },
+): Promise<Paginated<Image>> {
+  return asPage(
+    await request<Image[] | Paginated<Image>>(`selections/${selectionId}/images/`, { query: page }),
+  );
 }
 
 /** Sends one prompt save and classifies the answer for the autosaver. */

@@ -1,14 +1,17 @@
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CanvasEditor, EditorState } from "../../canvas/editor";
 import { IMPORTANT, UNIMPORTANT } from "../../canvas/mask";
-import type { ImageDetail, Project } from "../../types";
+import { NO_QUEUE_FILTERS } from "../../canvas/queue";
+import type { ImageDetail, Project, User } from "../../types";
 import {
   type ActionHandlers,
   annotateHref,
   chooseTargetClass,
+  queueTarget,
   readTrail,
   runAction,
   visit,
+  writeTrail,
 } from "./session";
 
 const project = { class_names: ["normal", "pneumonia"], positive_class: "pneumonia" } as Project;
@@ -24,11 +27,63 @@ describe("chooseTargetClass", () => {
 
 describe("annotateHref", () => {
   it("keeps the queue filters and adds the class when given", () => {
-    const filters = { split: "train" as const, label: "", unprompted: true };
+    const filters = { ...NO_QUEUE_FILTERS, split: "train" as const, unprompted: true };
     expect(annotateHref(5, filters, null)).toBe("/images/5/annotate?split=train&unprompted=1");
-    expect(annotateHref(5, { split: "", label: "", unprompted: false }, "a b")).toBe(
-      "/images/5/annotate?class=a+b",
+    expect(annotateHref(5, NO_QUEUE_FILTERS, "a b")).toBe("/images/5/annotate?class=a+b");
+  });
+
+  it("keeps the selection", () => {
+    expect(annotateHref(5, { ...NO_QUEUE_FILTERS, selection: 7 }, null)).toBe(
+      "/images/5/annotate?selection=7",
     );
+  });
+});
+
+describe("queueTarget in a selection", () => {
+  const user = { id: 1, username: "rev" } as User;
+  const inSelection = { ...NO_QUEUE_FILTERS, selection: 7 };
+  const page = (ids: number[]) => ({
+    count: ids.length,
+    next: null,
+    previous: null,
+    results: ids.map((id) => ({ id, name: `img-${id}` })),
+  });
+
+  /** The API: selection 7 holds images 30, 10, 20 in that order; the project holds more. */
+  function stubApi(): string[] {
+    const urls: string[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string) => {
+        urls.push(url);
+        const inSelection = url.startsWith("/api/v1/selections/7/images/");
+        const ids = inSelection ? [30, 10, 20] : [10, 20, 30, 40];
+        return new Response(JSON.stringify(page(ids)), {
+          status: 200,
+          headers: { "Content-Type": "application/json" },
+        });
+      }),
+    );
+    return urls;
+  }
+
+  beforeEach(() => sessionStorage.clear());
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("reads the selection's images and moves on in the selection's order", async () => {
+    const urls = stubApi();
+    writeTrail([30, 10]);
+    expect(await queueTarget({ id: 10 } as ImageDetail, project, user, inSelection, 1)).toBe(20);
+    expect(urls).toEqual(["/api/v1/selections/7/images/?page=1&page_size=500"]);
+  });
+
+  it("does not step back onto an image outside the selection", async () => {
+    stubApi();
+    writeTrail([40, 30]);
+    expect(await queueTarget({ id: 30 } as ImageDetail, project, user, inSelection, -1)).toBeNull();
+    writeTrail([30, 40, 10]);
+    expect(await queueTarget({ id: 10 } as ImageDetail, project, user, inSelection, -1)).toBe(30);
+    expect(readTrail()).toEqual([30]);
   });
 });
 

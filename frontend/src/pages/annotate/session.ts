@@ -15,10 +15,10 @@ import {
 } from "../../canvas/mask";
 import type { OverlaySource } from "../../canvas/overlays";
 import { decodePng } from "../../canvas/png";
-import { neighbourIn, type QueueFilters, queueItems, queueSearch } from "../../canvas/queue";
+import { type QueueFilters, type QueueSource, queueSearch, queueStep } from "../../canvas/queue";
 import type { DisplayWindow } from "../../canvas/windowing";
 import type { ImageDetail, Project, Prompt, User } from "../../types";
-import { savePrompt } from "./io";
+import { loadSelectionImages, savePrompt } from "./io";
 
 /** Unsent edits, shared by every prompt of this browser (IndexedDB). */
 export const drafts = defaultDraftStore();
@@ -46,8 +46,8 @@ export function visit(imageId: number): void {
 }
 
 /**
- * The image to open for "next" (1) or "previous" (-1): previous walks back the trail of this tab
- * first; otherwise the queue's neighbour. Null at the end of the queue.
+ * The image to open for "next" (1) or "previous" (-1) (see `queueStep`), keeping the tab's trail
+ * in step. Null at the end of the queue.
  */
 export async function queueTarget(
   image: ImageDetail,
@@ -56,19 +56,14 @@ export async function queueTarget(
   filters: QueueFilters,
   direction: 1 | -1,
 ): Promise<number | null> {
+  const source: QueueSource = {
+    images: (f) => api.images(project.id, f),
+    selectionImages: loadSelectionImages,
+  };
   const trail = readTrail();
-  const here = trail.lastIndexOf(image.id);
-  if (direction === -1 && here > 0) {
-    writeTrail(trail.slice(0, here));
-    return trail[here - 1];
-  }
-  const items = await queueItems(
-    (f) => api.images(project.id, f),
-    filters,
-    user.username,
-    image.id,
-  );
-  return neighbourIn(items, image.id, direction, new Set(trail))?.id ?? null;
+  const step = await queueStep(source, filters, user.username, image.id, direction, trail);
+  if (step.trail !== trail) writeTrail([...step.trail]);
+  return step.target;
 }
 
 /** The class a prompt is drawn for: asked for, else the image's label, else the positive class. */

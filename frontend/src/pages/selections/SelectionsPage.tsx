@@ -1,9 +1,12 @@
 // Rule-based browsing: choose images by stored values (prediction, confidence, correctness,
 // quadrant, attention energy outside the prompt, prompts, annotator), preview them, save the
-// selection, and send it to the annotation queue or to a rating study in one action.
+// selection, and send it to the annotation queue or to a rating study in one action. "Open in the
+// canvas" starts the prompt canvas on the selection's first image with `?selection=<id>`, so the
+// queue stays inside the selection.
 
 import { useState } from "preact/hooks";
 import { api } from "../../api";
+import { selectionAnnotateHref } from "../../canvas/queue";
 import { Layout } from "../../components/Layout";
 import { Link } from "../../components/Link";
 import { EmptyState, ErrorMessage, Loading } from "../../components/Status";
@@ -285,20 +288,15 @@ export default function SelectionsPage(props: PageProps) {
                   <td>{s.count}</td>
                   <td class="muted small">{describeRules(s.rules)}</td>
                   <td class="answer-buttons">
-                    {s.queued_for_annotation_at ? (
-                      <button
-                        type="button"
-                        class="button button-small"
-                        onClick={() => navigate(`/images/${s.image_ids[0]}/annotate?selection=${s.id}`)}
-                      >
+                    {s.image_ids.length > 0 && (
+                      <Link href={selectionAnnotateHref(s)} class="button button-small" data-testid="open-selection-canvas">
                         Open in the canvas
+                      </Link>
+                    )}
+                    {!s.queued_for_annotation_at && isAdmin && (
+                      <button type="button" class="button button-small" disabled={busy} onClick={() => void queue(s)}>
+                        Send to annotation queue
                       </button>
-                    ) : (
-                      isAdmin && (
-                        <button type="button" class="button button-small" disabled={busy} onClick={() => void queue(s)}>
-                          Send to annotation queue
-                        </button>
-                      )
                     )}
                     {isAdmin && (
                       <button type="button" class="button button-small" onClick={() => setStudyFor(s)}>
