@@ -16,6 +16,12 @@ EVAL_BATCH = 64
 Trained = tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]], int, dict[str, Any]]
 
 
+def training_state_name(job_id: int) -> str:
+    """Where a training job keeps the state a resumed attempt continues from (one file, replaced
+    after every epoch; the job row's ``checkpoint`` points at it)."""
+    return f"jobs/{job_id}/training-state.pt"
+
+
 class JobError(Exception):
     """An expected failure; its message is shown to users as it is."""
 

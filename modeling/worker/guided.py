@@ -38,7 +38,7 @@ from modeling.ml.training import (
 from modeling.models import Job, Method, ModelVersion
 from modeling.services import job_runtime
 from modeling.services.artifacts import artifact_read, artifact_store
-from modeling.worker.common import EVAL_BATCH, Trained, final_metrics
+from modeling.worker.common import EVAL_BATCH, Trained, final_metrics, training_state_name
 from modeling.worker.dataset import Loaded
 from modeling.worker.gradia import with_gradia_weights
 from modeling.worker.reporter import JobReporter
@@ -171,7 +171,7 @@ def train_guided(
 
 
 def _resume_name(job: Job) -> str:
-    return f"jobs/{job.pk}/training-state.pt"
+    return training_state_name(job.pk)
 
 
 def _save_resume_state(

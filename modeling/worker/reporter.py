@@ -4,6 +4,8 @@
 throttled (one ``UPDATE`` every ``min_interval`` seconds at most, always one at an epoch end), a
 background thread keeps the heartbeat fresh while a long batch runs, and the cancel flag is read
 at most every ``cancel_poll`` seconds so checking it between batches costs almost nothing.
+Every write retries through a short database outage (``job_runtime``), and progress that could
+not be written stays pending for the next write.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from django.db import close_old_connections, connection
 
 from modeling.services import job_runtime
-from modeling.services.job_runtime import Worker
+from modeling.services.job_runtime import DatabaseUnavailable, Worker
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +85,10 @@ class JobReporter:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        self.flush()
+        try:
+            self.flush()
+        except DatabaseUnavailable:
+            logger.warning("job %s: the last progress was not written", self.job_id)
 
     # -- heartbeat ---------------------------------------------------------------------------
     def _beat(self, period: float) -> None:
@@ -189,16 +194,21 @@ class JobReporter:
             self._last_write = time.monotonic()
             if not pending and tail is None:
                 return
-            ok = job_runtime.job_report(
-                job_id=self.job_id,
-                worker=self.worker,
-                progress=pending.get("progress"),
-                step=pending.get("step"),
-                total=pending.get("total"),
-                message=pending.get("message"),
-                log_tail=tail,
-                log_count=total_lines if tail is not None else None,
-            )
+            try:
+                ok = job_runtime.job_report(
+                    job_id=self.job_id,
+                    worker=self.worker,
+                    progress=pending.get("progress"),
+                    step=pending.get("step"),
+                    total=pending.get("total"),
+                    message=pending.get("message"),
+                    log_tail=tail,
+                    log_count=total_lines if tail is not None else None,
+                )
+            except Exception:  # kept for the next write; newer values win
+                with self._lock:
+                    self._pending = {**pending, "log": tail is not None, **self._pending}
+                raise
             if not ok:
                 self._lost.set()
 

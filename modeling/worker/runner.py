@@ -20,7 +20,7 @@ from django.conf import settings
 from modeling.ml.training import Cancelled
 from modeling.models import Job, JobKind
 from modeling.services import job_runtime
-from modeling.services.job_runtime import Worker
+from modeling.services.job_runtime import DatabaseUnavailable, Worker
 from modeling.worker.analysis import run_evaluate, run_explain, run_refine
 from modeling.worker.common import JobError
 from modeling.worker.reporter import ClaimLost, JobCancelled, JobReporter
@@ -99,6 +99,9 @@ def run_job(*, job_id: int, redelivered: bool = False, heartbeat: bool = True) -
         except JobError as exc:
             outcome, error = "failed", str(exc)
             reporter.log(f"failed: {exc}")
+        except DatabaseUnavailable as exc:
+            outcome, error = "failed", str(exc)
+            logger.error("job %s: %s", job_id, exc)
         except Exception as exc:  # unexpected: the traceback goes to the worker log only
             logger.exception("job %s failed", job_id)
             outcome = "failed"
@@ -109,6 +112,18 @@ def run_job(*, job_id: int, redelivered: bool = False, heartbeat: bool = True) -
 
 
 def _record(job_id: int, worker: Worker, outcome: str, error: str, result: dict) -> str:
+    try:
+        outcome = _write_outcome(job_id, worker, outcome, error, result)
+    except DatabaseUnavailable:  # the row stays running; the reconciler resumes or fails it
+        logger.error("job %s %s, but the database is down: not recorded", job_id, outcome)
+        return f"{outcome} (not recorded)"
+    if outcome == "lost":
+        logger.warning("job %s was taken over by another worker; this attempt stops", job_id)
+    logger.info("job %s %s", job_id, outcome)
+    return outcome
+
+
+def _write_outcome(job_id: int, worker: Worker, outcome: str, error: str, result: dict) -> str:
     if outcome == "succeeded":
         done = job_runtime.job_succeed(job_id=job_id, worker=worker, result=result)
         if not done:
@@ -117,9 +132,6 @@ def _record(job_id: int, worker: Worker, outcome: str, error: str, result: dict)
         job_runtime.job_mark_cancelled(job_id=job_id, worker=worker)
     elif outcome == "failed":
         job_runtime.job_fail(job_id=job_id, worker=worker, error=error)
-    if outcome == "lost":
-        logger.warning("job %s was taken over by another worker; this attempt stops", job_id)
-    logger.info("job %s %s", job_id, outcome)
     return outcome
 
 

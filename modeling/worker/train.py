@@ -89,7 +89,9 @@ def run_train(*, job: Job, reporter: JobReporter, device: torch.device, resume: 
     )
     positive = _positive_index(job, class_names)
     if params["method"] == Method.VAPL:
-        trained = train_vapl_job(job, reporter, device, backbone, train, val, test, positive)
+        trained = train_vapl_job(
+            job, reporter, device, backbone, train, val, test, positive, resume
+        )
     else:
         trained = train_guided(job, reporter, device, backbone, train, val, test, positive, resume)
     states, metrics, history, best_epoch, hyper = trained

@@ -34,7 +34,7 @@ def test_a_queued_job_the_broker_never_got_is_sent(job) -> None:
     report = jobs_reconcile()
     job.refresh_from_db()
     assert report.sent == [job.pk]
-    assert job.enqueued_at is not None
+    assert job.enqueued_at is not None and job.sends == 1
 
 
 def test_an_unsent_job_stays_queued_while_the_broker_is_down(job) -> None:
@@ -80,6 +80,53 @@ def test_a_running_job_with_a_fresh_heartbeat_is_left_alone(job) -> None:
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING
     assert not (report.requeued or report.failed or report.sent)
+
+
+def _sent(job: Job, *, seconds_ago: float, sends: int = 1) -> None:
+    Job.objects.filter(pk=job.pk).update(
+        enqueued_at=timezone.now() - timedelta(seconds=seconds_ago), sends=sends
+    )
+
+
+def test_a_job_sent_long_ago_and_never_started_is_sent_again(job, settings) -> None:
+    _sent(job, seconds_ago=settings.SIGHTLINE_JOB_RESEND_SECONDS + 1)
+    report = jobs_reconcile()
+    job.refresh_from_db()
+    assert report.resent == [job.pk]
+    assert job.status == JobStatus.QUEUED and job.sends == 2
+    assert job.enqueued_at > timezone.now() - timedelta(seconds=5)
+
+
+def test_a_job_sent_recently_is_not_sent_again(job, settings) -> None:
+    _sent(job, seconds_ago=settings.SIGHTLINE_JOB_RESEND_SECONDS - 5)
+    report = jobs_reconcile()
+    job.refresh_from_db()
+    assert report.resent == [] and job.sends == 1
+
+
+def test_the_wait_before_a_resend_doubles_with_each_send(job, settings) -> None:
+    _sent(job, seconds_ago=settings.SIGHTLINE_JOB_RESEND_SECONDS * 1.5, sends=2)
+    assert jobs_reconcile().resent == []
+    _sent(job, seconds_ago=settings.SIGHTLINE_JOB_RESEND_SECONDS * 2 + 1, sends=2)
+    assert jobs_reconcile().resent == [job.pk]
+
+
+def test_a_running_job_sent_long_ago_is_not_sent_again(job, settings) -> None:
+    _sent(job, seconds_ago=settings.SIGHTLINE_JOB_RESEND_SECONDS * 10)
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, heartbeat_at=timezone.now(), attempts=1
+    )
+    report = jobs_reconcile()
+    job.refresh_from_db()
+    assert report.resent == [] and job.sends == 1 and job.status == JobStatus.RUNNING
+
+
+def test_a_resend_while_the_broker_is_down_leaves_the_job_unsent(job, settings) -> None:
+    _sent(job, seconds_ago=settings.SIGHTLINE_JOB_RESEND_SECONDS + 1)
+    with celery_broker("redis://127.0.0.1:1/0", {"socket_connect_timeout": 0.5}):
+        report = jobs_reconcile()
+    job.refresh_from_db()
+    assert report.resent == [] and job.enqueued_at is None  # the next pass sends it
 
 
 def test_a_prediction_no_worker_answered_expires(project, tiny_images) -> None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from modeling import services
 from modeling.models import Job, JobMetric, JobStatus, ModelVersion
 from modeling.worker import guided, runner, train
+from modeling.worker import vapl as vapl_worker
 from tests.modeling.helpers import QUICK_TRAIN, add_tiny_images
 
 pytestmark = pytest.mark.django_db
@@ -145,6 +146,43 @@ def test_a_vapl_job_trains_both_streams_and_reports_vapl_p(
     assert version.method == "vapl" and version.hyperparameters["n_masks"] == 8
     assert "test_prompted" in version.metrics
     assert JobMetric.objects.filter(job=job).count() == 1
+
+
+@pytest.mark.slow
+def test_a_vapl_job_whose_worker_died_resumes_from_its_last_epoch(
+    project, owner, small_images, django_capture_on_commit_callbacks, monkeypatch, settings
+) -> None:
+    job = _job(
+        project,
+        owner,
+        django_capture_on_commit_callbacks,
+        method="vapl",
+        epochs=2,
+        n_masks=8,
+        batch_size=4,
+    )
+    real_save = vapl_worker._save_resume_state
+
+    def save_then_die(*args, **kwargs):
+        real_save(*args, **kwargs)
+        raise SystemExit("killed")  # not an Exception: like SIGKILL, nothing is recorded
+
+    monkeypatch.setattr(vapl_worker, "_save_resume_state", save_then_die)
+    with pytest.raises(SystemExit):
+        runner.run_job(job_id=job.pk, heartbeat=False)
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING and job.checkpoint_epoch == 1
+    assert job.checkpoint == f"jobs/{job.pk}/training-state.pt"
+    monkeypatch.setattr(vapl_worker, "_save_resume_state", real_save)
+    stale = timezone.now() - timedelta(seconds=settings.SIGHTLINE_JOB_STALE_SECONDS + 1)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=stale)
+    assert runner.run_job(job_id=job.pk, heartbeat=False) == "succeeded", job.error_message
+    job.refresh_from_db()
+    assert job.attempts == 2 and job.checkpoint_epoch == 2
+    assert "resumed after epoch 1" in job.log_tail
+    assert [p.step for p in JobMetric.objects.filter(job=job).order_by("step")] == [1, 2]
+    version = ModelVersion.objects.get(job=job)
+    assert version.method == "vapl" and [r["epoch"] for r in version.history] == [1, 2]
 
 
 def test_a_cancelled_vapl_job_stops_while_reading_its_first_batch(

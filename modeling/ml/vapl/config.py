@@ -45,6 +45,8 @@ class VaplConfig:
         channels_last: channels-last masked batches in refinement (``None``: CUDA only).
         patience: stop after this many epochs without a better validation score (``None``:
             never stop early).
+        param_reduction: ``"sum"`` (the paper's ``||W_o - W_m||_F^2``) or ``"mean"`` (divided by
+            the number of convolution weights) for ``L_param``.
         precise_bn: re-estimate both streams' BatchNorm statistics with the current weights at
             the start of every round and before every validation (not in the paper; see
             :mod:`modeling.ml.vapl.trainer`).
@@ -72,9 +74,14 @@ class VaplConfig:
     autocast: bool | None = None
     channels_last: bool | None = None
     patience: int | None = None
+    param_reduction: Literal["sum", "mean"] = "sum"
     precise_bn: bool = True
 
     def __post_init__(self) -> None:
+        if self.param_reduction not in ("sum", "mean"):
+            raise ValueError(
+                f"param_reduction must be 'sum' or 'mean', got {self.param_reduction!r}"
+            )
         if self.ablation is not None and self.ablation not in ABLATIONS:
             raise ValueError(f"unknown ablation {self.ablation!r}; expected one of {ABLATIONS}")
         if self.style not in MASK_STYLES:

@@ -67,12 +67,6 @@ def loader_for(
     return make_loader(dataset, batch_size=config.batch_size, shuffle=shuffle, generator=generator)
 
 
-def cycle(loader: DataLoader) -> Iterator[dict[str, Any]]:
-    """Batches of ``loader`` without end (each pass reshuffles when the loader shuffles)."""
-    while True:
-        yield from loader
-
-
 def prompted_indices(dataset: Dataset, config: VaplConfig) -> list[int]:
     """Positions of the items whose ``has_prompt`` is true."""
     found: list[int] = []
@@ -180,22 +174,15 @@ def recalibrate_streams(
     recalibrate_batchnorm(model.f_m, ({"image": m} for _, m in pairs), device)
 
 
-def param_distance(f_o: Classifier, f_m: Classifier) -> Tensor:
-    """``L_param``: mean over every convolution weight of ``(W_o - W_m)^2`` (scalar).
-
-    Deviation: the paper's ``||W_o - W_m||_F^2`` is a sum over the ~11M convolution weights of
-    a ResNet-18; with Adam, which scales every weight's step by its own gradient's magnitude,
-    the penalty's gradient ``2 lambda1 (W_o - W_m)`` outweighed the cross-entropy gradient on
-    most weights and ``f_o`` stayed at chance on DecoyDigits (cross-entropy 2.3 after 15 epochs,
-    validation accuracy 0.10-0.17). The mean is the sum divided by the weight count, so the
-    term no longer grows with the architecture.
-    """
+def param_distance(f_o: Classifier, f_m: Classifier, reduction: str = "sum") -> Tensor:
+    """``L_param``: ``(W_o - W_m)^2`` over every convolution weight, summed (the paper's
+    ``||W_o - W_m||_F^2``) or averaged (``reduction="mean"``: the sum over the weight count)."""
     total = torch.zeros((), device=next(f_o.parameters()).device)
     count = 0
     for (_, w_o), (_, w_m) in zip(f_o.conv_parameters(), f_m.conv_parameters(), strict=True):
         total = total + (w_o - w_m).pow(2).sum()
         count += w_o.numel()
-    return total / max(count, 1)
+    return total / max(count, 1) if reduction == "mean" else total
 
 
 def feature_distance(feat_o: Tensor, feat_m: Tensor) -> Tensor:
@@ -245,7 +232,7 @@ def phase_f_step(
     ce_m = (
         F.cross_entropy(logits_m[prompted], y[prompted]) if prompted.any() else ce_o.new_zeros(())
     )
-    param = param_distance(model.f_o, model.f_m)
+    param = param_distance(model.f_o, model.f_m, config.param_reduction)
     feature = feature_distance(feat_o, feat_m)
     mlp = model.g.endpoint_penalty().to(device).detach()
     loss = (

@@ -35,6 +35,14 @@ Model selection: after every epoch ``f_o`` is evaluated on the validation set; t
 highest validation accuracy (ties: lower validation loss) is returned. Deviation: the paper does
 not state its selection rule; ``f_o`` is the stream every test image can use.
 
+Resuming (not in the paper): with ``on_state`` the trainer hands over, after every epoch, the
+state a later call continues from with ``resume_from`` (:mod:`modeling.ml.vapl.resume`): the
+weights of ``f_o``, ``f_m`` and ``g``, both Adam states, the selector's best state, epoch and
+score, the history, the phase-F data order (generator state at the start of its pass and the
+batches taken), the phase-G order generator, the global torch RNG (random augmentation) and the
+next round index. Mask sets are regenerated from their seeds, the round cache is rebuilt at the
+start of every round, so a resumed run continues exactly as an uninterrupted one.
+
 Ablations: ``"no-refine"`` (``A = [D != 0]``, no scores, no phase G), ``"no-share"``
 (``lambda1 = lambda2 = 0``), ``"no-g"`` (``g`` = identity, no phase G).
 """
@@ -43,7 +51,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +62,6 @@ from modeling.ml.backbones import BackboneConfig
 from modeling.ml.training import (
     Cancelled,
     ModelSelector,
-    make_loader,
     model_predict,
     predict_proba,
     seed_everything,
@@ -64,10 +71,8 @@ from modeling.ml.vapl.config import VaplConfig
 from modeling.ml.vapl.masks import MaskSet, derive_seed
 from modeling.ml.vapl.model import VaplModel
 from modeling.ml.vapl.phases import (
-    IndexedDataset,
     RoundCache,
     cache_round,
-    cycle,
     loader_for,
     phase_f_step,
     phase_g_step,
@@ -75,8 +80,12 @@ from modeling.ml.vapl.phases import (
     recalibrate_streams,
 )
 from modeling.ml.vapl.refinement import eval_mode
+from modeling.ml.vapl.resume import STATE_VERSION, DataOrder, cpu_copy
 
 EpochCallback = Callable[[int, dict[str, Any]], None]
+# ``on_state(epoch, state)``: the resumable state after ``epoch`` (tensors on the CPU, plain
+# values otherwise; :func:`modeling.ml.vapl.resume.save_training_state` writes it).
+StateCallback = Callable[[int, dict[str, Any]], None]
 
 
 def evaluate_f_o(model: VaplModel, dataset: Dataset, config: VaplConfig) -> dict[str, float]:
@@ -117,7 +126,7 @@ class _Run:
     size: tuple[int, int]
     opt_f: torch.optim.Optimizer
     opt_g: torch.optim.Optimizer | None
-    batches: Iterator[dict[str, Any]]
+    batches: DataOrder
     g_order: torch.Generator
     k_f: int
     k_g: int
@@ -141,10 +150,8 @@ def _start_run(
     g_params = list(model.g.parameters())
     opt_g = torch.optim.Adam(g_params, lr=config.g_lr) if g_params and config.learns_g else None
     prompted = prompted_indices(train_ds, config)
-    loader = make_loader(
-        IndexedDataset(train_ds), batch_size=config.batch_size, shuffle=True, generator=order
-    )
-    k_f = config.k_f or max(1, math.ceil(len(loader) / config.rounds))
+    batches = DataOrder(train_ds, config.batch_size, order)
+    k_f = config.k_f or max(1, math.ceil(len(batches) / config.rounds))
     g_batches = math.ceil(len(prompted) / config.batch_size)
     k_g = config.k_g or max(1, math.ceil(g_batches / config.rounds))
     return _Run(
@@ -157,7 +164,7 @@ def _start_run(
         size=_image_size(train_ds),
         opt_f=opt_f,
         opt_g=opt_g,
-        batches=cycle(loader),
+        batches=batches,
         g_order=torch.Generator().manual_seed(seed),
         k_f=k_f,
         k_g=k_g,
@@ -207,6 +214,8 @@ def train_vapl(
     seed: int,
     on_epoch: EpochCallback | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    on_state: StateCallback | None = None,
+    resume_from: dict[str, Any] | None = None,
 ) -> VaplModel:
     """Trains ``f_o``, ``f_m`` and ``g`` (see the module docstring) and returns the best model.
 
@@ -221,6 +230,10 @@ def train_vapl(
             exception raised there cancels training and propagates.
         should_cancel: polled between steps; True raises
             :class:`modeling.ml.training.Cancelled`.
+        on_state: called as ``on_state(epoch, state)`` after every epoch (after ``on_epoch``)
+            with the state to resume from (see the module docstring).
+        resume_from: a state given to ``on_state`` by an earlier call with the same data,
+            ``backbone``, ``config`` and ``seed``; training continues after its epoch.
 
     Returns:
         The model of the best validation epoch, in eval mode on ``device``, with its history
@@ -229,7 +242,12 @@ def train_vapl(
     run = _start_run(train_ds, backbone, config, torch.device(device), seed, should_cancel)
     selector = ModelSelector(config.patience)
     history: list[dict[str, Any]] = []
-    for epoch in range(1, config.epochs + 1):
+    start = 0
+    if resume_from is not None:
+        start, history = _restore(run, selector, resume_from)
+    for epoch in range(start + 1, config.epochs + 1):
+        if selector.should_stop:  # the resumed state stopped early already
+            break
         started = time.perf_counter()
         sums: dict[str, float] = {}
         g_losses: list[float] = []
@@ -254,6 +272,8 @@ def train_vapl(
         history.append(record)
         if on_epoch is not None:
             on_epoch(epoch, dict(record))
+        if on_state is not None:
+            on_state(epoch, _capture(run, selector, history, epoch))
         if selector.should_stop:
             break
     assert selector.best_state is not None
@@ -271,6 +291,77 @@ def train_vapl(
         "seed": seed,
     }
     return run.model.eval()
+
+
+def _capture(
+    run: _Run, selector: ModelSelector, history: list[dict[str, Any]], epoch: int
+) -> dict[str, Any]:
+    """The state after ``epoch`` (1-based) that :func:`_restore` continues from."""
+    model = run.model
+    # At an epoch's end the round cache is not needed: the next round rebuilds it, and with
+    # precise BN the streams were just recalibrated (``calibrated``).
+    state: dict[str, Any] = {
+        "version": STATE_VERSION,
+        "epoch": epoch,
+        "next_round": epoch * run.config.rounds,
+        "seed": run.seed,
+        "config": run.config.to_dict(),
+        "f_o": model.f_o.state_dict(),
+        "f_m": model.f_m.state_dict(),
+        "g": model.g.state_dict(),
+        "opt_f": run.opt_f.state_dict(),
+        "opt_g": run.opt_g.state_dict() if run.opt_g is not None else None,
+        "selector": {
+            "best_key": list(selector.best_key) if selector.best_key else None,
+            # When this epoch is the best one, its weights are the streams' already.
+            "best_state": None if selector.best_epoch == epoch else selector.best_state,
+            "best_epoch": selector.best_epoch,
+            "best_score": selector.best_score,
+            "stale": selector.stale,
+        },
+        "history": history,
+        "data_order": run.batches.state(),
+        "g_order": run.g_order.get_state(),
+        "rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state(run.device) if run.device.type == "cuda" else None,
+        "calibrated": run.calibrated,
+    }
+    return cpu_copy(state)
+
+
+def _restore(
+    run: _Run, selector: ModelSelector, state: dict[str, Any]
+) -> tuple[int, list[dict[str, Any]]]:
+    """Loads a state of :func:`_capture` into a fresh run; returns (epoch, history)."""
+    epoch, config = int(state["epoch"]), run.config
+    if state.get("version") != STATE_VERSION:
+        raise ValueError(f"not a VAPL training state of version {STATE_VERSION}")
+    if state["seed"] != run.seed or state["config"] != config.to_dict():
+        raise ValueError("the training state was saved with another seed or configuration")
+    if int(state["next_round"]) != epoch * config.rounds:
+        raise ValueError("the training state's round index does not match its epoch")
+    model = run.model
+    model.f_o.load_state_dict(state["f_o"])
+    model.f_m.load_state_dict(state["f_m"])
+    model.g.load_state_dict(state["g"])
+    run.opt_f.load_state_dict(state["opt_f"])
+    if run.opt_g is not None:
+        run.opt_g.load_state_dict(state["opt_g"])
+    saved = state["selector"]
+    best = saved["best_state"] if saved["best_state"] is not None else model.state_dict()
+    selector.best_key = tuple(saved["best_key"]) if saved["best_key"] else None
+    selector.best_state = cpu_copy(dict(best))
+    selector.best_epoch = int(saved["best_epoch"])
+    selector.best_score = dict(saved["best_score"])
+    selector.stale = int(saved["stale"])
+    run.batches.restore(state["data_order"])
+    run.g_order.set_state(state["g_order"].to("cpu", torch.uint8))
+    run.calibrated = bool(state["calibrated"])
+    # Last: building the run drew from the global RNG (initialisation, prompted_indices).
+    torch.set_rng_state(state["rng"].to("cpu", torch.uint8))
+    if state.get("cuda_rng") is not None and run.device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda_rng"].to("cpu", torch.uint8), run.device)
+    return epoch, list(state["history"])
 
 
 @torch.no_grad()

@@ -147,7 +147,7 @@ def test_precise_bn_gives_f_o_image_statistics_and_f_m_masked_image_statistics()
     assert model.f_o.bn1.momentum == 0.1 and not model.f_o.training
 
 
-def test_the_sharing_terms_are_means_over_weights_and_features() -> None:
+def test_l_param_sums_or_averages_weights_and_l_feature_averages_features() -> None:
     from modeling.ml.backbones import build_classifier
 
     f_o, f_m = build_classifier(BACKBONE), build_classifier(BACKBONE)
@@ -156,8 +156,9 @@ def test_the_sharing_terms_are_means_over_weights_and_features() -> None:
     with torch.no_grad():
         f_m.conv1.weight.add_(0.5)  # every stem weight differs by 0.5, nothing else does
     count = sum(w.numel() for _, w in f_o.conv_parameters())
-    expected = 0.25 * f_o.conv1.weight.numel() / count
-    assert param_distance(f_o, f_m).item() == pytest.approx(expected, rel=1e-5)
+    summed = 0.25 * f_o.conv1.weight.numel()
+    assert param_distance(f_o, f_m).item() == pytest.approx(summed, rel=1e-5)
+    assert param_distance(f_o, f_m, "mean").item() == pytest.approx(summed / count, rel=1e-5)
     feat_o = torch.zeros(2, 4, 3, 3)
     feat_m = torch.zeros(2, 4, 3, 3)
     feat_m[0, 1] = 2.0  # pooled difference 2 on one feature of one image: 4 / (2 * 4)
