@@ -209,28 +209,66 @@ def run_vapl(
         on_epoch=on_epoch,
     )
     model.eval()
-    loader = make_loader(splits.test, batch_size=config["train"]["eval_batch_size"])
+    batch_size = config["train"]["eval_batch_size"]
     layer = config["eval"]["layer"]
     positive = positive_class(config, splits.class_names)
+    plain = make_loader(splits.test, batch_size=batch_size)
+    # t(D) once per test image: the prediction and the explanation of vapl-p share it.
+    refined = _refined_maps(model, plain, device)
+    prompted = make_loader(_WithRefined(splits.test, refined), batch_size=batch_size)
     rows: dict[str, dict[str, Any]] = {}
-    for row, with_prompt in (("vapl", False), ("vapl-p", True)):
+    for row, loader, with_prompt in (("vapl", plain, False), ("vapl-p", prompted, True)):
 
         def predict(batch: dict[str, Any], with_prompt: bool = with_prompt) -> Tensor:
             if not with_prompt:
                 return model.predict_proba(batch["image"])
             return model.predict_proba(
-                batch["image"], batch["prompt"], has_prompt=batch["has_prompt"]
+                batch["image"],
+                batch["prompt"],
+                has_prompt=batch["has_prompt"],
+                refined=batch["refined"],
             )
 
         def explain(batch: dict[str, Any], with_prompt: bool = with_prompt) -> Tensor:
-            prompt = batch["prompt"] if with_prompt else None
-            has_prompt = batch["has_prompt"] if with_prompt else None
+            if not with_prompt:
+                return model.explain(batch["image"], target=batch["label"], layer=layer)
             return model.explain(
-                batch["image"], prompt, target=batch["label"], has_prompt=has_prompt, layer=layer
+                batch["image"],
+                batch["prompt"],
+                target=batch["label"],
+                has_prompt=batch["has_prompt"],
+                layer=layer,
+                refined=batch["refined"],
             )
 
         rows[row] = evaluate(predict, explain, loader, device=device, positive_class=positive)
     return rows
+
+
+def _refined_maps(model: Any, loader: Any, device: str) -> Tensor:
+    """``t(D)`` [N, 1, H, W] (CPU) of every item of ``loader``, in order (ones where no prompt)."""
+    maps = []
+    for batch in loader:
+        x, prompt = batch["image"].to(device), batch["prompt"].to(device)
+        refined = torch.ones_like(x[:, :1])
+        has = batch["has_prompt"].bool().to(device)
+        if has.any():
+            refined[has] = model.refine(x[has], prompt[has]).to(refined.dtype)
+        maps.append(refined.cpu())
+    return torch.cat(maps)
+
+
+class _WithRefined(torch.utils.data.Dataset):
+    """Items of ``dataset`` with their precomputed refined prompt under ``"refined"``."""
+
+    def __init__(self, dataset: Any, refined: Tensor) -> None:
+        self.dataset, self.refined = dataset, refined
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return {**self.dataset[index], "refined": self.refined[index]}
 
 
 def run_method(

@@ -111,9 +111,14 @@ class VaplModel(nn.Module):
         return refined.to(x.device)
 
     def _streams(
-        self, x: Tensor, prompt: Tensor | None, has_prompt: Tensor | None
+        self,
+        x: Tensor,
+        prompt: Tensor | None,
+        has_prompt: Tensor | None,
+        refined: Tensor | None = None,
     ) -> tuple[Tensor, Tensor, Tensor]:
-        """``(x, masked x, uses f_m [B] bool)`` on the model's device."""
+        """``(x, masked x, uses f_m [B] bool)`` on the model's device; ``refined`` [B, 1, H, W]
+        (from :meth:`refine`, for every image) skips the refinement."""
         xd = x.to(self.device)
         uses_m = torch.zeros(x.shape[0], dtype=torch.bool, device=self.device)
         if prompt is None:
@@ -123,13 +128,21 @@ class VaplModel(nn.Module):
         )
         masked = xd.clone()
         if uses_m.any():
-            refined = self.refine(xd[uses_m], prompt.to(self.device)[uses_m])
-            masked[uses_m] = xd[uses_m] * refined
+            if refined is None:
+                chosen = self.refine(xd[uses_m], prompt.to(self.device)[uses_m])
+            else:
+                chosen = refined.to(self.device, xd.dtype)[uses_m]
+            masked[uses_m] = xd[uses_m] * chosen
         return xd, masked, uses_m
 
     @torch.no_grad()
     def predict_proba(
-        self, x: Tensor, prompt: Tensor | None = None, *, has_prompt: Tensor | None = None
+        self,
+        x: Tensor,
+        prompt: Tensor | None = None,
+        *,
+        has_prompt: Tensor | None = None,
+        refined: Tensor | None = None,
     ) -> Tensor:
         """Class probabilities [B, K] on ``x``'s device.
 
@@ -137,8 +150,9 @@ class VaplModel(nn.Module):
             x: images [B, C, H, W] in [0, 1].
             prompt: ``None``: ``softmax f_o(I)``; given [B, 1, H, W]: ``softmax f_m(I * t(D))``.
             has_prompt: optional [B] bool; images without a prompt then use ``f_o``.
+            refined: optional ``t(D)`` [B, 1, H, W] already computed by :meth:`refine`.
         """
-        xd, masked, uses_m = self._streams(x, prompt, has_prompt)
+        xd, masked, uses_m = self._streams(x, prompt, has_prompt, refined)
         with eval_mode(self.f_o, self.f_m):
             logits = self.f_o(xd)
             if uses_m.any():
@@ -153,13 +167,14 @@ class VaplModel(nn.Module):
         target: Tensor | None = None,
         has_prompt: Tensor | None = None,
         layer: str = "layer4",
+        refined: Tensor | None = None,
     ) -> Tensor:
         """Grad-CAM [B, 1, h, w] (non-negative, not normalised) of the stream that predicts.
 
-        ``f_o`` on ``I`` without a prompt, ``f_m`` on ``I * t(D)`` with one; the target is the
-        predicted class unless given.
+        ``f_o`` on ``I`` without a prompt, ``f_m`` on ``I * t(D)`` with one (``refined``: ``t(D)``
+        already computed by :meth:`refine`); the target is the predicted class unless given.
         """
-        xd, masked, uses_m = self._streams(x, prompt, has_prompt)
+        xd, masked, uses_m = self._streams(x, prompt, has_prompt, refined)
         maps: Tensor | None = None
         with eval_mode(self.f_o, self.f_m):
             for stream, inputs, rows in ((self.f_o, xd, ~uses_m), (self.f_m, masked, uses_m)):

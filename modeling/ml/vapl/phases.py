@@ -188,9 +188,11 @@ def param_distance(f_o: Classifier, f_m: Classifier, reduction: str = "sum") -> 
 def feature_distance(feat_o: Tensor, feat_m: Tensor) -> Tensor:
     """``L_feature``: squared difference of the pooled features, mean over features and images.
 
-    Deviation: the paper's ``||S(f_o(I)) - S(f_m(I * A))||_F^2`` is a sum over the features
-    (512 for ResNet-18, 2048 for ResNet-50); the mean keeps ``lambda2`` meaningful across
-    architectures (with the sum, 30 times the cross-entropy at the start of training).
+    Deviation: the paper's ``||S(f_o(I)) - S(f_m(I * A))||_F^2`` sums over the features (512 for
+    ResNet-18, 2048 for ResNet-50). Summed, the term was 13 times the cross-entropy at the
+    start of training on DecoyDigits (30 against 2.3) and ``f_o`` stayed at chance (validation
+    accuracy 0.10-0.17 over 3 epochs, training cross-entropy 2.3); averaged, with the paper's
+    ``lambda2 = 1`` and summed ``L_param``, ``f_o`` reached 0.83 validation accuracy in 2 epochs.
     """
     return (feat_o.mean(dim=(2, 3)) - feat_m.mean(dim=(2, 3))).pow(2).mean()
 

@@ -5,15 +5,14 @@ Objective ``L_pred + lambda1 L_param + lambda2 L_feature + lambda3 L_MLP`` with
 * ``L_pred = CE(f_m(I * A), y) + CE(f_o(I), y)``; each CE is the mean over its images. Images
   without a prompt train ``f_o`` only: ``f_m`` sees their unmasked image and they enter
   ``L_feature`` but not ``f_m``'s CE.
-* ``L_param``: squared difference of the convolution weights, averaged over the weights
-  (deviation: the paper sums them, see :func:`~modeling.ml.vapl.phases.param_distance`). Both
-  streams start from the same initialisation (as two copies of one pretrained network would), so
-  the term starts at 0.
+* ``L_param = ||W_o - W_m||_F^2`` summed over every convolution weight (as in the paper;
+  ``param_reduction="mean"`` divides it by the weight count). Both streams start from the same
+  initialisation (as two copies of one pretrained network would), so the term starts at 0.
 * ``L_feature``: squared difference between the globally average-pooled layer4 features (the
   vector the ``fc`` head consumes) of ``f_o(I)`` and ``f_m(I * A)``, averaged over features and
-  images (deviation: the paper sums over features, see
-  :func:`~modeling.ml.vapl.phases.feature_distance`); the paper's ``S(.)`` is not specified
-  further; pooling keeps the term's scale independent of the input size.
+  images. Deviation: the paper sums over features, see
+  :func:`~modeling.ml.vapl.phases.feature_distance`; its ``S(.)`` is not specified further;
+  pooling keeps the term's scale independent of the input size.
 * ``L_MLP = (g(1) - 1)^2`` is identically 0 here because :class:`MonotoneG` divides by ``h(1)``.
 
 Rounds. An epoch has ``rounds`` rounds. A round (1) draws a fresh mask set (seed derived from the

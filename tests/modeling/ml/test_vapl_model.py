@@ -73,6 +73,31 @@ def test_images_flagged_without_a_prompt_fall_back_to_f_o(model: VaplModel) -> N
     assert torch.allclose(mixed[[0, 2]], model.predict_proba(x, prompt)[[0, 2]], atol=1e-5)
 
 
+def test_a_precomputed_refined_prompt_gives_the_same_prediction_and_explanation(
+    model: VaplModel,
+) -> None:
+    x, prompt = _batch()
+    refined = model.refine(x, prompt)
+    assert torch.allclose(
+        model.predict_proba(x, prompt, refined=refined), model.predict_proba(x, prompt), atol=1e-6
+    )
+    target = torch.tensor([0, 1, 0])
+    assert torch.allclose(
+        model.explain(x, prompt, target=target, refined=refined),
+        model.explain(x, prompt, target=target),
+        atol=1e-6,
+    )
+    # Only rows that use f_m read the given map: a wrong map elsewhere changes nothing.
+    has_prompt = torch.tensor([True, False, True])
+    wrong = refined.clone()
+    wrong[1] = 0.0
+    assert torch.allclose(
+        model.predict_proba(x, prompt, has_prompt=has_prompt, refined=wrong)[1],
+        model.predict_proba(x)[1],
+        atol=1e-6,
+    )
+
+
 def test_the_no_refine_ablation_masks_with_the_prompt_keeping_unclear_pixels() -> None:
     model = _model(CONFIG.with_changes(ablation="no-refine"))
     x, prompt = _batch()
