@@ -34,6 +34,12 @@ class Command(BaseCommand):
             help="override one setting (repeatable), e.g. train.epochs=10",
         )
         parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="runs at once in separate processes (CPU only; 2 on a 2-core machine)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from modeling.ml.experiment import apply_overrides, format_table, preset, run_experiment
@@ -63,6 +69,7 @@ class Command(BaseCommand):
                 device=options["device"],
                 log=lambda line: self.stderr.write(line),
                 on_summary=save,
+                workers=options["workers"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc

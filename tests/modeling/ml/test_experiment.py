@@ -139,3 +139,44 @@ def test_vapl_reports_rows_without_and_with_prompts(tiny_digits: Path) -> None:
 def test_unknown_methods_are_rejected(tiny_digits: Path) -> None:
     with pytest.raises(ValueError, match="unknown methods"):
         run_experiment(tiny_digits, methods=["lime"], seeds=1, config=_tiny_config())
+
+
+@pytest.mark.slow
+def test_two_worker_processes_give_the_runs_of_one_process(tiny_digits: Path) -> None:
+    import torch
+
+    config = _tiny_config()
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)  # the workers run single-threaded: compare like with like
+    try:
+        alone = run_experiment(
+            tiny_digits, methods=["baseline", "energy"], seeds=2, config=config, device="cpu"
+        )
+    finally:
+        torch.set_num_threads(previous)
+    summaries: list[dict] = []
+    spread = run_experiment(
+        tiny_digits,
+        methods=["baseline", "energy"],
+        seeds=2,
+        config=config,
+        device="cpu",
+        workers=2,
+        on_summary=summaries.append,
+    )
+    assert [len(s["runs"]) for s in summaries] == [1, 2, 3, 4]
+    assert [(r["method"], r["seed"]) for r in spread["runs"]] == [
+        ("baseline", 0),
+        ("baseline", 1),
+        ("energy", 0),
+        ("energy", 1),
+    ]
+    for first, second in zip(alone["runs"], spread["runs"], strict=True):
+        assert first["metrics"]["accuracy"] == second["metrics"]["accuracy"]
+        assert first["metrics"]["auc"] == pytest.approx(second["metrics"]["auc"], abs=1e-6)
+    assert spread["config"]["experiment"]["workers"] == 2
+
+
+def test_fewer_than_one_worker_is_refused(tiny_digits: Path) -> None:
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        run_experiment(tiny_digits, methods=["baseline"], seeds=1, config=_tiny_config(), workers=0)
