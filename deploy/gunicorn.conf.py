@@ -1,7 +1,11 @@
 """gunicorn settings of the production profile; every value can be overridden by environment.
 
-Sync workers with a few threads each: requests are short (images are small PNGs, masks are
-compact) and Django's ORM is synchronous. Long work runs in Celery workers, never here.
+Threaded workers (gthread, which keep HTTP connections alive), one process per core plus one:
+requests are short and mostly CPU in Python (tests/load/profile_requests.py), so more processes
+than cores only add context switches and memory, while the threads of a process overlap its
+requests' waits on PostgreSQL and Redis. On a machine that also runs PostgreSQL (and the load
+generator), as on the 2-core test box, that is 3 processes x 4 threads. Long work runs in
+Celery workers, never here.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+workers = int(os.environ.get("GUNICORN_WORKERS", str((os.cpu_count() or 1) + 1)))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))

@@ -50,7 +50,8 @@ class Job(models.Model):
     ``heartbeat_at`` is refreshed by the running worker every few seconds; a running job whose
     heartbeat stopped belongs to a dead worker and is resumed or failed by the reconciler.
     ``enqueued_at`` stays empty while the broker could not be reached, so the reconciler knows
-    which queued jobs still have to be sent.
+    which queued jobs still have to be sent; ``sends`` counts the messages sent, so a job whose
+    message the broker lost is sent again after a wait that doubles with each send.
     """
 
     project = models.ForeignKey("labeling.Project", on_delete=models.CASCADE, related_name="jobs")
@@ -76,6 +77,7 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     enqueue_error = models.CharField(max_length=300, blank=True, default="")
+    sends = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -28,6 +28,7 @@ from labeling.serializers import (
 )
 from labeling.services.accounts import token_get_or_create
 from sightline.errors import ApplicationError
+from sightline.schema import errors
 
 
 def _authenticate(request: Request) -> object:
@@ -41,7 +42,7 @@ def _authenticate(request: Request) -> object:
 class LoginApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(request=CredentialsInput, responses=UserEnvelopeSerializer)
+    @extend_schema(request=CredentialsInput, responses={200: UserEnvelopeSerializer, **errors(429)})
     def post(self, request: Request) -> Response:
         SessionAuthentication().enforce_csrf(request)
         user = _authenticate(request)
@@ -72,7 +73,7 @@ class TokenApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=CredentialsInput, responses=TokenSerializer)
+    @extend_schema(request=CredentialsInput, responses={200: TokenSerializer, **errors(429)})
     def post(self, request: Request) -> Response:
         token = token_get_or_create(user=_authenticate(request))
         return Response({"token": token.key})

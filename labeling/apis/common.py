@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import IO, Any
 
 from django.conf import settings
@@ -19,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sightline.errors import ApplicationError
-from sightline.pagination import Pagination
+from sightline.pagination import Pagination, page_of  # noqa: F401 (views import it from here)
 
 
 def paginated(
@@ -29,19 +28,6 @@ def paginated(
     paginator = Pagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True).data)
-
-
-@functools.cache
-def page_of(serializer: type[serializers.Serializer]) -> type[serializers.Serializer]:
-    """The schema of one page of ``serializer`` items (for the OpenAPI description only)."""
-    name = serializer.__name__.removesuffix("Serializer")
-    fields = {
-        "count": serializers.IntegerField(),
-        "next": serializers.URLField(allow_null=True),
-        "previous": serializers.URLField(allow_null=True),
-        "results": serializer(many=True),
-    }
-    return type(f"Paginated{name}List", (serializers.Serializer,), fields)
 
 
 BINARY_PNG = {(200, "image/png"): OpenApiTypes.BINARY}

@@ -18,6 +18,7 @@ from labeling.apis.common import FirstRendererNegotiation, file_response, valida
 from labeling.models import Project
 from labeling.permissions import IsProjectAdmin
 from labeling.serializers import ImportInput, ImportResultSerializer
+from sightline.schema import errors
 
 
 def _project(view: APIView, request: Request, project_id: int) -> Project:
@@ -30,7 +31,10 @@ class ImportApi(APIView):
     permission_classes = [IsProjectAdmin]
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request={"multipart/form-data": ImportInput}, responses=ImportResultSerializer)
+    @extend_schema(
+        request={"multipart/form-data": ImportInput},
+        responses={200: ImportResultSerializer, **errors(429)},
+    )
     def post(self, request: Request, project_id: int) -> Response:
         project = _project(self, request, project_id)
         upload = validated(ImportInput, request.data)["file"]

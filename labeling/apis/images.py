@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -33,6 +33,8 @@ from labeling.serializers import (
     UploadResultSerializer,
     WindowInput,
 )
+from sightline.errors import ErrorSerializer
+from sightline.schema import errors
 
 _CONTENT_TYPES = {
     ImageFormat.PNG: "image/png",
@@ -49,7 +51,7 @@ class ImageListApi(APIView):
 
     @extend_schema(parameters=[ImageFilterInput], responses=page_of(ImageSerializer))
     def get(self, request: Request, project_id: int) -> Response:
-        project = selectors.project_get_for_user(user=request.user, project_id=project_id)
+        project = selectors.project_get_with_role(user=request.user, project_id=project_id)
         self.check_object_permissions(request, project)
         filters = selectors.ImageFilters(**validated(ImageFilterInput, request.query_params.dict()))
         images = selectors.image_list_for_user(user=request.user, project=project, filters=filters)
@@ -57,7 +59,15 @@ class ImageListApi(APIView):
 
     @extend_schema(
         request={"multipart/form-data": ImageUploadInput},
-        responses={201: UploadResultSerializer, 400: UploadResultSerializer},
+        responses={
+            201: UploadResultSerializer,
+            400: PolymorphicProxySerializer(
+                component_name="UploadRefusal",
+                serializers=[UploadResultSerializer, ErrorSerializer],
+                resource_type_field_name=None,
+            ),
+            **errors(429),
+        },
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = selectors.project_get_for_user(user=request.user, project_id=project_id)
@@ -130,7 +140,7 @@ class ImageThumbnailApi(_ImageFileApi):
 
 
 class ImageOriginalApi(_ImageFileApi):
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, kind): OpenApiTypes.BINARY for kind in _CONTENT_TYPES.values()})
     def get(self, request: Request, image_id: int) -> FileResponse:
         image = self._image(request, image_id)
         handle = default_storage.open(image.original.name, "rb")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,6 +31,7 @@ from labeling.serializers import (
     TargetClassInput,
     WindowInput,
 )
+from sightline.schema import errors
 
 
 def _image(view: APIView, request: Request, image_id: int) -> Image:
@@ -42,6 +44,14 @@ def _prompt(view: APIView, request: Request, prompt_id: int) -> AttentionPrompt:
     prompt = selectors.prompt_get_for_user(user=request.user, prompt_id=prompt_id)
     view.check_object_permissions(request, prompt)
     return prompt
+
+
+def _matches(if_none_match: str | None, version: int) -> bool:
+    """Whether an ``If-None-Match`` header names the prompt's version (weak comparison)."""
+    if not if_none_match:
+        return False
+    tags = {tag.strip().removeprefix("W/").strip('"') for tag in if_none_match.split(",")}
+    return "*" in tags or str(version) in tags
 
 
 class ImagePromptListApi(APIView):
@@ -66,27 +76,38 @@ class MyPromptApi(APIView):
 
     @extend_schema(parameters=[TargetClassInput], responses=PromptSerializer)
     def get(self, request: Request, image_id: int) -> Response:
-        image = _image(self, request, image_id)
-        target = self._target(request, image)
-        prompt = selectors.prompt_get_mine(image=image, user=request.user, target_class=target)
-        return Response(
-            PromptSerializer(prompt).data, headers={"ETag": f'"{prompt.current_version}"'}
+        query = TargetClassInput(data=request.query_params.dict())
+        if not query.is_valid():
+            _image(self, request, image_id)  # an invisible image is a 404 before a bad query
+            query.is_valid(raise_exception=True)
+        # One query for the image's visibility, the caller's role and the prompt (the hot path).
+        prompt = selectors.prompt_get_mine_on_image(
+            user=request.user,
+            image_id=image_id,
+            target_class=query.validated_data.get("target_class"),
         )
+        self.check_object_permissions(request, prompt)
+        etag = f'"{prompt.current_version}"'
+        if _matches(request.headers.get("If-None-Match"), prompt.current_version):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(PromptSerializer(prompt).data, headers={"ETag": etag})
 
     @extend_schema(
         parameters=[TargetClassInput, WindowInput],
         request={"image/png": OpenApiTypes.BINARY, "application/json": PromptSaveInput},
-        responses=PromptSerializer,
+        responses={200: PromptSerializer, **errors(428)},
     )
     def put(self, request: Request, image_id: int) -> Response:
-        image = _image(self, request, image_id)
+        image = selectors.image_get_with_role(user=request.user, image_id=image_id)
+        self.check_object_permissions(request, image)
         base = parse_if_match(request.headers.get("If-Match"))
         if request.content_type.startswith(PNGParser.media_type):
             mask: bytes | dict = request.data if isinstance(request.data, bytes) else b""
             window = validated(WindowInput, request.query_params.dict())
         else:
             data = validated(PromptSaveInput, request.data)
-            mask, base = data.pop("mask"), base if base is not None else data.pop("base_version")
+            mask = data.pop("mask")
+            base = base if base is not None else data.pop("base_version", None)  # None: 428
             window = {key: data.get(key) for key in ("window_center", "window_width")}
         try:
             prompt, version = services.prompt_save(

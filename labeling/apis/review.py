@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -9,9 +10,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling import selectors
-from labeling.apis.common import paginated, validated
+from labeling.apis.common import page_of, paginated, validated
 from labeling.permissions import CanReview, IsMemberAdminWrites
 from labeling.selectors import review as review_selectors
+from labeling.serializers.reports import AssessmentFilterInput, MatrixSerializer
 from labeling.serializers.review import (
     AdjudicationInput,
     AdjudicationSerializer,
@@ -43,6 +45,7 @@ class ReviewQueueApi(_VersionApi):
 
     permission_classes = [CanReview]
 
+    @extend_schema(parameters=[ReviewQueueInput], responses=page_of(ReviewItemSerializer))
     def get(self, request: Request, version_id: int) -> Response:
         version = self._version(request, version_id)
         query = validated(ReviewQueueInput, request.query_params.dict())
@@ -58,6 +61,7 @@ class ReviewQueueApi(_VersionApi):
 class AssessmentListApi(_VersionApi):
     permission_classes = [CanReview]
 
+    @extend_schema(parameters=[AssessmentFilterInput], responses=page_of(AssessmentSerializer))
     def get(self, request: Request, version_id: int) -> Response:
         version = self._version(request, version_id)
         rows = review_selectors.assessment_list(
@@ -71,6 +75,7 @@ class MyAssessmentApi(_VersionApi):
 
     permission_classes = [CanReview]
 
+    @extend_schema(responses=AssessmentSerializer)
     def get(self, request: Request, version_id: int, image_id: int) -> Response:
         version = self._version(request, version_id)
         mine = review_selectors.assessment_list(
@@ -80,6 +85,7 @@ class MyAssessmentApi(_VersionApi):
             raise selectors.not_found()
         return Response(AssessmentSerializer(mine).data)
 
+    @extend_schema(request=AssessmentInput, responses=AssessmentSerializer)
     def put(self, request: Request, version_id: int, image_id: int) -> Response:
         version = self._version(request, version_id)
         image = selectors.image_get_for_user(user=request.user, image_id=image_id)
@@ -95,6 +101,7 @@ class MyAssessmentApi(_VersionApi):
 class MatrixApi(_VersionApi):
     permission_classes = [CanReview]
 
+    @extend_schema(parameters=[MatrixInput], responses=MatrixSerializer)
     def get(self, request: Request, version_id: int) -> Response:
         version = self._version(request, version_id)
         query = validated(MatrixInput, request.query_params.dict())
@@ -109,6 +116,7 @@ class MatrixCellApi(_VersionApi):
 
     permission_classes = [CanReview]
 
+    @extend_schema(parameters=[CellInput], responses=DecisionSerializer(many=True))
     def get(self, request: Request, version_id: int) -> Response:
         version = self._version(request, version_id)
         query = validated(CellInput, request.query_params.dict())
@@ -123,6 +131,7 @@ class DisagreementListApi(_VersionApi):
 
     permission_classes = [CanReview]
 
+    @extend_schema(parameters=[MatrixInput], responses=DecisionSerializer(many=True))
     def get(self, request: Request, version_id: int) -> Response:
         version = self._version(request, version_id)
         query = validated(MatrixInput, request.query_params.dict())
@@ -137,6 +146,7 @@ class AdjudicationApi(_VersionApi):
 
     permission_classes = [IsMemberAdminWrites]
 
+    @extend_schema(request=AdjudicationInput, responses=AdjudicationSerializer)
     def put(self, request: Request, version_id: int, image_id: int) -> Response:
         version = self._version(request, version_id)
         image = selectors.image_get_for_user(user=request.user, image_id=image_id)
@@ -148,6 +158,7 @@ class AdjudicationApi(_VersionApi):
         )
         return Response(AdjudicationSerializer(adjudication).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, version_id: int, image_id: int) -> Response:
         version = self._version(request, version_id)
         image = selectors.image_get_for_user(user=request.user, image_id=image_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -10,16 +11,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling import selectors
-from labeling.apis.common import paginated, validated
+from labeling.apis.common import page_of, paginated, validated
 from labeling.apis.studies import study_response
 from labeling.models import Image, Project, Selection
 from labeling.permissions import IsMemberAdminWrites
 from labeling.selectors import selections as selection_selectors
 from labeling.serializers import ImageSerializer
+from labeling.serializers.reports import AnnotationQueueInput, SelectionPreviewSerializer
 from labeling.serializers.review import (
     SelectionCreateInput,
     SelectionRulesInput,
     SelectionSerializer,
+    StudySerializer,
     StudySetupInput,
 )
 from labeling.services import selections as selection_services
@@ -48,6 +51,7 @@ class SelectionPreviewApi(APIView):
     permission_classes = [IsMemberAdminWrites]
     parser_classes = [JSONParser]
 
+    @extend_schema(request=SelectionRulesInput, responses=SelectionPreviewSerializer)
     def post(self, request: Request, project_id: int) -> Response:
         project = selectors.project_get_for_user(user=request.user, project_id=project_id)
         rules = selection_selectors.SelectionRules.from_dict(
@@ -69,11 +73,13 @@ class SelectionListApi(APIView):
     permission_classes = [IsMemberAdminWrites]
     parser_classes = [JSONParser]
 
+    @extend_schema(responses=page_of(SelectionSerializer))
     def get(self, request: Request, project_id: int) -> Response:
         project = _project(self, request, project_id)
         rows = selection_selectors.selection_list_for_user(user=request.user, project=project)
         return paginated(request, self, rows, SelectionSerializer)
 
+    @extend_schema(request=SelectionCreateInput, responses={201: SelectionSerializer})
     def post(self, request: Request, project_id: int) -> Response:
         project = _project(self, request, project_id)
         data = validated(SelectionCreateInput, request.data)
@@ -99,15 +105,18 @@ class _SelectionApi(APIView):
 
 
 class SelectionDetailApi(_SelectionApi):
+    @extend_schema(responses=SelectionSerializer)
     def get(self, request: Request, selection_id: int) -> Response:
         return Response(SelectionSerializer(self._selection(request, selection_id)).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, selection_id: int) -> Response:
         selection_services.selection_delete(selection=self._selection(request, selection_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SelectionImagesApi(_SelectionApi):
+    @extend_schema(responses=page_of(ImageSerializer))
     def get(self, request: Request, selection_id: int) -> Response:
         selection = self._selection(request, selection_id)
         images = _images(request, selection.project, selection.image_ids)
@@ -117,12 +126,14 @@ class SelectionImagesApi(_SelectionApi):
 class SelectionQueueApi(_SelectionApi):
     """POST puts the selection on the annotation queue; DELETE takes it off (admins)."""
 
+    @extend_schema(request=None, responses=SelectionSerializer)
     def post(self, request: Request, selection_id: int) -> Response:
         selection = selection_services.selection_queue_for_annotation(
             selection=self._selection(request, selection_id)
         )
         return Response(SelectionSerializer(selection).data)
 
+    @extend_schema(responses={200: SelectionSerializer})
     def delete(self, request: Request, selection_id: int) -> Response:
         selection = selection_services.selection_unqueue(
             selection=self._selection(request, selection_id)
@@ -133,6 +144,7 @@ class SelectionQueueApi(_SelectionApi):
 class SelectionStudyApi(_SelectionApi):
     """Creates a rating study over the selection's images in one call (admins)."""
 
+    @extend_schema(request=StudySetupInput, responses={201: StudySerializer})
     def post(self, request: Request, selection_id: int) -> Response:
         selection = self._selection(request, selection_id)
         data = validated(StudySetupInput, request.data)
@@ -155,6 +167,7 @@ class AnnotationQueueApi(APIView):
 
     permission_classes = [IsMemberAdminWrites]
 
+    @extend_schema(parameters=[AnnotationQueueInput], responses=page_of(ImageSerializer))
     def get(self, request: Request, project_id: int) -> Response:
         project = _project(self, request, project_id)
         unprompted = request.query_params.get("unprompted") in ("1", "true")

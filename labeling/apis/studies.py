@@ -7,6 +7,8 @@ import io
 import json
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -14,11 +16,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling import selectors
-from labeling.apis.common import FirstRendererNegotiation, paginated, png_response, validated
+from labeling.apis.common import (
+    BINARY_PNG,
+    FirstRendererNegotiation,
+    page_of,
+    paginated,
+    png_response,
+    validated,
+)
 from labeling.models import RatingStudy, Role, Selection, StudyPresentation
 from labeling.permissions import IsMemberAdminWrites, IsProjectAdmin
 from labeling.selectors import selections as selection_selectors
 from labeling.selectors import studies as study_selectors
+from labeling.serializers.reports import (
+    StudyItemRowSerializer,
+    StudyNextItemSerializer,
+    StudyReportSerializer,
+)
 from labeling.serializers.review import (
     ExportInput,
     PresentationSerializer,
@@ -65,12 +79,14 @@ class StudyListApi(APIView):
     permission_classes = [IsMemberAdminWrites]
     parser_classes = [JSONParser]
 
+    @extend_schema(responses=page_of(StudySerializer))
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.project_get_for_user(user=request.user, project_id=project_id)
         self.check_object_permissions(request, project)
         studies = study_selectors.study_list_for_user(user=request.user, project=project)
         return paginated(request, self, studies, StudySerializer)
 
+    @extend_schema(request=StudyCreateInput, responses={201: StudySerializer})
     def post(self, request: Request, project_id: int) -> Response:
         project = selectors.project_get_for_user(user=request.user, project_id=project_id)
         self.check_object_permissions(request, project)
@@ -107,16 +123,19 @@ class _StudyApi(APIView):
 
 
 class StudyDetailApi(_StudyApi):
+    @extend_schema(responses=StudySerializer)
     def get(self, request: Request, study_id: int) -> Response:
         self._study(request, study_id)
         return study_response(request, study_id)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, study_id: int) -> Response:
         study_services.study_delete(study=self._study(request, study_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class StudyCloseApi(_StudyApi):
+    @extend_schema(request=None, responses=StudySerializer)
     def post(self, request: Request, study_id: int) -> Response:
         study_services.study_close(study=self._study(request, study_id))
         return study_response(request, study_id)
@@ -132,6 +151,7 @@ def _items_response(request: Request, items: list[StudyPresentation]) -> list[di
 class StudyItemListApi(_StudyApi):
     """The caller's own items of a study, in their order (without slots)."""
 
+    @extend_schema(responses=StudyItemRowSerializer(many=True))
     def get(self, request: Request, study_id: int) -> Response:
         study = self._study(request, study_id)
         items = study_selectors.presentation_list(study=study, user=request.user)
@@ -151,6 +171,7 @@ class StudyItemListApi(_StudyApi):
 class StudyNextItemApi(_StudyApi):
     """The caller's first unfinished item (``item`` null when all are done) and progress."""
 
+    @extend_schema(responses=StudyNextItemSerializer)
     def get(self, request: Request, study_id: int) -> Response:
         study = self._study(request, study_id)
         item = study_selectors.presentation_next(study=study, user=request.user)
@@ -163,6 +184,7 @@ class StudyNextItemApi(_StudyApi):
 class StudyReportApi(_StudyApi):
     permission_classes = [IsProjectAdmin]
 
+    @extend_schema(responses=StudyReportSerializer)
     def get(self, request: Request, study_id: int) -> Response:
         return Response(study_selectors.study_report(study=self._study(request, study_id)))
 
@@ -173,6 +195,13 @@ class StudyExportApi(_StudyApi):
     permission_classes = [IsProjectAdmin]
     content_negotiation_class = FirstRendererNegotiation
 
+    @extend_schema(
+        parameters=[ExportInput],
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/json"): OpenApiTypes.OBJECT,
+        },
+    )
     def get(self, request: Request, study_id: int) -> HttpResponse:
         study = self._study(request, study_id)
         fmt = validated(ExportInput, request.query_params.dict())["format"]
@@ -201,6 +230,7 @@ class _ItemApi(APIView):
 
 
 class StudyItemApi(_ItemApi):
+    @extend_schema(responses=PresentationSerializer)
     def get(self, request: Request, item_id: int) -> Response:
         return Response(_items_response(request, [self._item(request, item_id)])[0])
 
@@ -208,6 +238,7 @@ class StudyItemApi(_ItemApi):
 class StudyItemMapApi(_ItemApi):
     content_negotiation_class = FirstRendererNegotiation
 
+    @extend_schema(responses=BINARY_PNG)
     def get(self, request: Request, item_id: int, slot: int) -> HttpResponse:
         png = study_selectors.study_map_png(presentation=self._item(request, item_id), slot=slot)
         return png_response(png, cache_seconds=300)
@@ -216,6 +247,7 @@ class StudyItemMapApi(_ItemApi):
 class StudyRatingApi(_ItemApi):
     """PUT the answers given so far on one slot; each answer is saved as it is given."""
 
+    @extend_schema(request=RatingInput, responses=RatingSerializer)
     def put(self, request: Request, item_id: int, slot: int) -> Response:
         rating = study_services.rating_save(
             presentation=self._item(request, item_id),

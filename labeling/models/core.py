@@ -98,6 +98,48 @@ class Membership(models.Model):
         return f"{self.user_id} {self.role} in {self.project_id}"
 
 
+class ImageQuerySet(models.QuerySet):
+    """Images; ``with_prompt_count()`` gives each fetched image ``prompt_count``.
+
+    The count (prompts with an accepted version) is read with one grouped query for the rows
+    just fetched. As a per-row subquery in the SELECT list it was also evaluated, by
+    PostgreSQL, for every row an OFFSET skips: the last page of 100 000 images took 700 ms.
+    Rows fetched with ``iterator()``, ``values()`` or ``values_list()`` carry no count.
+    """
+
+    _count_prompts = False
+
+    def with_prompt_count(self) -> ImageQuerySet:
+        clone = self._chain()
+        clone._count_prompts = True
+        return clone
+
+    def _clone(self) -> ImageQuerySet:
+        clone = super()._clone()
+        clone._count_prompts = self._count_prompts
+        return clone
+
+    def _fetch_all(self) -> None:
+        fresh = self._result_cache is None
+        super()._fetch_all()
+        if not (
+            fresh and self._count_prompts and self._iterable_class is models.query.ModelIterable
+        ):
+            return
+        images = self._result_cache
+        if not images:
+            return
+        counts = dict(
+            AttentionPrompt.objects.filter(image__in=images, current_version__gt=0)
+            .order_by()
+            .values("image_id")
+            .annotate(n=models.Count("pk"))
+            .values_list("image_id", "n")
+        )
+        for image in images:
+            image.prompt_count = counts.get(image.pk, 0)
+
+
 class Image(models.Model):
     """One image of a project: the file as uploaded plus its 8-bit display rendition.
 
@@ -127,6 +169,8 @@ class Image(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ImageQuerySet.as_manager()
+
     class Meta:
         ordering = ["name", "id"]
         constraints = [
@@ -150,8 +194,11 @@ class Image(models.Model):
         indexes = [
             models.Index(fields=["project", "split"], name="labeling_img_split_idx"),
             models.Index(fields=["project", "label"], name="labeling_img_label_idx"),
-            models.Index(fields=["project", "name"], name="labeling_img_name_idx"),
-            models.Index(fields=["project", "created_at"], name="labeling_img_created_idx"),
+            # Orderings end with the primary key, so pages come straight off these indexes.
+            models.Index(fields=["project", "name", "id"], name="labeling_img_name_id_idx"),
+            models.Index(
+                fields=["project", "created_at", "id"], name="labeling_img_created_id_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -196,6 +243,12 @@ class AttentionPrompt(models.Model):
         ]
         indexes = [
             models.Index(fields=["image", "current_version"], name="labeling_prompt_current_idx"),
+            # The image list's filter by annotator: one user's current prompts, by image.
+            models.Index(
+                fields=["annotator", "image"],
+                condition=Q(current_version__gt=0),
+                name="labeling_prompt_annotator_idx",
+            ),
         ]
 
     def __str__(self) -> str:

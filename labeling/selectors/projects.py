@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from labeling.models import Image, Membership, Project
+from labeling.models import AttentionPrompt, Image, Membership, Project
 from labeling.selectors.common import AnyUser, not_found, role_expression, visible_projects_q
 
 
@@ -13,12 +13,10 @@ def project_list_for_user(*, user: AnyUser) -> QuerySet[Project]:
     """The projects ``user`` may see, with ``my_role``, ``image_count`` and
     ``prompted_image_count`` annotated (one query whatever the number of projects)."""
     images = Image.objects.filter(project_id=OuterRef("pk")).order_by().values("project_id")
-    counted = images.annotate(n=Count("pk", distinct=True)).values("n")
-    prompted = (
-        images.filter(prompts__current_version__gt=0)
-        .annotate(n=Count("pk", distinct=True))
-        .values("n")
-    )
+    counted = images.annotate(n=Count("pk")).values("n")
+    # EXISTS, not a join and COUNT(DISTINCT): a semi-join that never sorts 100 000 image ids.
+    current = AttentionPrompt.objects.filter(image_id=OuterRef("pk"), current_version__gt=0)
+    prompted = images.filter(Exists(current)).annotate(n=Count("pk")).values("n")
     return (
         Project.objects.filter(visible_projects_q(user))
         .annotate(
@@ -33,6 +31,24 @@ def project_list_for_user(*, user: AnyUser) -> QuerySet[Project]:
 def project_get_for_user(*, user: AnyUser, project_id: int) -> Project:
     """One visible project with the annotations of ``project_list_for_user``; 404 otherwise."""
     project = project_list_for_user(user=user).filter(pk=project_id).first()
+    if project is None:
+        raise not_found()
+    return project
+
+
+def project_get_with_role(*, user: AnyUser, project_id: int) -> Project:
+    """One visible project with ``my_role`` only; 404 otherwise.
+
+    For requests on a project's contents (its image list): the image counts of
+    ``project_get_for_user`` scan every image of the project, which on 100 000 images costs
+    more than the page itself.
+    """
+    project = (
+        Project.objects.filter(visible_projects_q(user))
+        .annotate(my_role=role_expression(user))
+        .filter(pk=project_id)
+        .first()
+    )
     if project is None:
         raise not_found()
     return project

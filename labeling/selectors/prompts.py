@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 
 from labeling.models import AttentionPrompt, Image, PromptVersion, VersionStatus
 from labeling.selectors.common import (
@@ -34,6 +35,28 @@ def prompt_get_mine(*, image: Image, user: AnyUser, target_class: str) -> Attent
     if prompt is None:
         raise not_found()
     return prompt
+
+
+def prompt_get_mine_on_image(
+    *, user: AnyUser, image_id: int, target_class: str | None
+) -> AttentionPrompt:
+    """``user``'s prompt on a visible image, with ``my_role``, in one query; 404 otherwise.
+
+    Without ``target_class`` the target is the image's label, else its project's positive class,
+    as in ``MyPromptApi``. An invisible image and a missing prompt give the same 404.
+    """
+    target = target_class or Coalesce("image__label", "image__project__positive_class")
+    prompts = (
+        _prompts()
+        .filter(visible_projects_q(user, "image__project_id"))
+        .filter(image_id=image_id, annotator_id=user.pk, target_class=target)
+        .filter(current_version__gt=0)
+        .annotate(my_role=role_expression(user, "image__project_id"))
+    )
+    try:  # at most one row (labeling_prompt_unique); get() compiles no ORDER BY, unlike first()
+        return prompts.get()
+    except AttentionPrompt.DoesNotExist:
+        raise not_found() from None
 
 
 def prompt_get_for_user(*, user: AnyUser, prompt_id: int) -> AttentionPrompt:

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from labeling.models import AttentionPrompt, Image, Project, PromptVersion, Role, Split
 from labeling.selectors import ORDERINGS
+from sightline.serializers import FastRepresentationMixin
 
 # --- output -------------------------------------------------------------------------------------
 
@@ -53,7 +54,10 @@ class MemberSerializer(serializers.Serializer):
     role = serializers.CharField(read_only=True)
 
 
-class ImageSerializer(serializers.ModelSerializer):
+_URL_MARK = 987654321  # an id no route contains elsewhere
+
+
+class ImageSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     is_dicom = serializers.BooleanField(read_only=True)
     display_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
@@ -86,14 +90,23 @@ class ImageSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def _url(self, name: str, pk: int) -> str:
+        # A list serializes every row with one child instance: reverse() each route once, with a
+        # marker id, and fill in the rest (150 reverse() calls were a quarter of a page's time).
+        templates = self.__dict__.setdefault("_url_templates", {})
+        if name not in templates:
+            templates[name] = reverse(name, args=[_URL_MARK]).split(str(_URL_MARK))
+        head, tail = templates[name]
+        return f"{head}{pk}{tail}"
+
     def get_display_url(self, image: Image) -> str:
-        return reverse("labeling:image-display", args=[image.pk])
+        return self._url("labeling:image-display", image.pk)
 
     def get_thumbnail_url(self, image: Image) -> str:
-        return reverse("labeling:image-thumbnail", args=[image.pk])
+        return self._url("labeling:image-thumbnail", image.pk)
 
     def get_original_url(self, image: Image) -> str:
-        return reverse("labeling:image-original", args=[image.pk])
+        return self._url("labeling:image-original", image.pk)
 
     def get_prompt_count(self, image: Image) -> int:
         # Freshly created images carry no annotation and have no prompt yet.
@@ -111,12 +124,16 @@ class ImageDetailSerializer(ImageSerializer):
         read_only_fields = fields
 
 
-class PromptSerializer(serializers.ModelSerializer):
+class PromptSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     annotator = UserSerializer(read_only=True)
     version = serializers.IntegerField(source="current_version", read_only=True)
-    window_center = serializers.FloatField(source="current.window_center", default=None)
-    window_width = serializers.FloatField(source="current.window_width", default=None)
-    counts = serializers.JSONField(source="current.counts", default=None)
+    window_center = serializers.FloatField(
+        source="current.window_center", default=None, allow_null=True
+    )
+    window_width = serializers.FloatField(
+        source="current.window_width", default=None, allow_null=True
+    )
+    counts = serializers.JSONField(source="current.counts", default=None, allow_null=True)
     mask_url = serializers.SerializerMethodField()
 
     class Meta:

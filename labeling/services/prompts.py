@@ -132,10 +132,13 @@ def _record_version(
     base_version: int,
     window: tuple[float | None, float | None],
 ) -> tuple[AttentionPrompt, PromptVersion]:
-    created, _ = AttentionPrompt.objects.get_or_create(
-        image=image, annotator=annotator, target_class=target_class
-    )
-    prompt = AttentionPrompt.objects.select_for_update().get(pk=created.pk)
+    key = {"image": image, "annotator": annotator, "target_class": target_class}
+    # Every save after the first finds its prompt with the lock's own query.
+    prompt = AttentionPrompt.objects.select_for_update().filter(**key).first()
+    if prompt is None:
+        created, _ = AttentionPrompt.objects.get_or_create(**key)
+        prompt = AttentionPrompt.objects.select_for_update().get(pk=created.pk)
+    prompt.annotator = annotator  # the row's own user: the answer needs no query to read it
     accepted = base_version == prompt.current_version
     version = PromptVersion(
         prompt=prompt,
@@ -149,11 +152,14 @@ def _record_version(
         counts=counts,
         size_bytes=len(png),
     )
-    version.full_clean()
+    # The related rows were loaded in this transaction (the prompt under its lock), and the
+    # constraints are the database's: checking them again in Python costs a query each, half
+    # of a save's time. Field values and clean() are still checked.
+    version.full_clean(exclude=["prompt", "author"], validate_constraints=False)
     version.save()
     if accepted:
         prompt.current_version = version.version
         prompt.current = version
-        prompt.full_clean()
-        prompt.save()
+        prompt.full_clean(exclude=["image", "annotator", "current"], validate_constraints=False)
+        prompt.save(update_fields=["current_version", "current", "updated_at"])
     return prompt, version

@@ -4,19 +4,28 @@ Every write is a targeted ``UPDATE`` of the columns the worker owns, guarded by 
 ``running`` and this worker's host and pid), so a cancel request from the web process is never
 overwritten and a worker that lost its claim cannot overwrite the one that took over.
 No torch here: these functions are plain Django.
+
+The writes a running job makes (progress, metrics, checkpoint, the end) ride out a database
+restart: each is idempotent, so ``_survives_db_outage`` closes the broken connection and
+retries it with backoff for up to ``SIGHTLINE_JOB_DB_RETRY_SECONDS``, then raises
+``DatabaseUnavailable`` (the runner fails the job with its message). The claim is not retried:
+it is not idempotent, and a job that cannot be claimed is simply delivered again later.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from modeling.models import Job, JobMetric, JobStatus
@@ -24,6 +33,48 @@ from modeling.models import Job, JobMetric, JobStatus
 logger = logging.getLogger(__name__)
 
 LOG_TAIL_LINES = 200
+# Waits between two tries of a write while the database is down: 0.5 s doubling up to 5 s.
+_FIRST_WAIT, _LONGEST_WAIT = 0.5, 5.0
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class DatabaseUnavailable(Exception):
+    """The database stayed unreachable longer than a running job waits for it."""
+
+
+def _survives_db_outage(write: Callable[P, R]) -> Callable[P, R]:
+    """Retries an idempotent write through a database outage (see the module docstring).
+
+    Inside a transaction a broken connection cannot be replaced, so the error is raised at once.
+    """
+
+    @functools.wraps(write)
+    def retrying(*args: P.args, **kwargs: P.kwargs) -> R:
+        budget = settings.SIGHTLINE_JOB_DB_RETRY_SECONDS
+        deadline, wait, tries = time.monotonic() + budget, _FIRST_WAIT, 0
+        while True:
+            try:
+                return write(*args, **kwargs)
+            except (OperationalError, InterfaceError) as exc:
+                if connection.in_atomic_block:
+                    raise
+                tries += 1
+                connection.close()  # the next try opens a new connection
+                if time.monotonic() + wait > deadline:
+                    raise DatabaseUnavailable(
+                        f"The database was unreachable for more than {budget} seconds "
+                        f"({tries} tries to {write.__name__.removeprefix('job_')}); the job "
+                        f"stopped: {type(exc).__name__}: {str(exc).strip()[:200]}"
+                    ) from exc
+                logger.warning(
+                    "%s failed (%s); retrying in %.1f s", write.__name__, type(exc).__name__, wait
+                )
+                time.sleep(wait)
+                wait = min(wait * 2, _LONGEST_WAIT)
+
+    return retrying
 
 
 @dataclass(frozen=True)
@@ -134,12 +185,14 @@ def job_heartbeat(*, job_id: int, worker: Worker) -> bool | None:
     return Job.objects.filter(pk=job_id).values_list("cancel_requested", flat=True).first()
 
 
+@_survives_db_outage
 def job_cancel_requested(*, job_id: int) -> bool:
     """The job's cancel flag (True also when the job was removed)."""
     flag = Job.objects.filter(pk=job_id).values_list("cancel_requested", flat=True).first()
     return True if flag is None else bool(flag)
 
 
+@_survives_db_outage
 def job_report(
     *,
     job_id: int,
@@ -168,6 +221,7 @@ def job_report(
     return bool(_owned(job_id, worker).update(**fields))
 
 
+@_survives_db_outage
 def job_metric_add(*, job_id: int, step: int, values: dict[str, Any], epoch: int | None) -> None:
     """Records one point of the metrics time series (replacing a point of the same step, which
     a resumed job writes again)."""
@@ -176,6 +230,7 @@ def job_metric_add(*, job_id: int, step: int, values: dict[str, Any], epoch: int
     )
 
 
+@_survives_db_outage
 def job_checkpoint_set(*, job_id: int, worker: Worker, name: str, epoch: int) -> bool:
     """Points the job at its newest checkpoint in storage (what a resumed attempt starts from)."""
     return bool(_owned(job_id, worker).update(checkpoint=name, checkpoint_epoch=epoch))
@@ -196,6 +251,7 @@ def _finish(job_id: int, status: str, message: str, *, error: str = "", **fields
 _TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
+@_survives_db_outage
 def job_succeed(
     *, job_id: int, worker: Worker, result: dict[str, Any], message: str = "done"
 ) -> bool:
@@ -211,6 +267,7 @@ def job_succeed(
     )
 
 
+@_survives_db_outage
 def job_fail(*, job_id: int, worker: Worker | None, error: str) -> bool:
     """Marks the job failed with a message for users (never a traceback: that goes to the log)."""
     queryset = _owned(job_id, worker) if worker else Job.objects.filter(pk=job_id)
@@ -224,6 +281,7 @@ def job_fail(*, job_id: int, worker: Worker | None, error: str) -> bool:
     )
 
 
+@_survives_db_outage
 def job_mark_cancelled(*, job_id: int, worker: Worker) -> bool:
     """Marks a running job cancelled (after its worker stopped at a batch boundary)."""
     return bool(

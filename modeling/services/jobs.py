@@ -103,10 +103,15 @@ def job_enqueue(*, job_id: int) -> bool:
     except Exception as exc:  # any broker failure: the job row keeps the work safe
         logger.warning("job %s not enqueued, broker unreachable: %s", job_id, exc)
         Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-            enqueue_error=f"broker unreachable, will be sent when it is back ({type(exc).__name__})"
+            enqueued_at=None,
+            enqueue_error=(
+                f"broker unreachable, will be sent when it is back ({type(exc).__name__})"
+            ),
         )
         return False
-    Job.objects.filter(pk=job_id).update(enqueued_at=timezone.now(), enqueue_error="")
+    Job.objects.filter(pk=job_id).update(
+        enqueued_at=timezone.now(), enqueue_error="", sends=F("sends") + 1
+    )
     return True
 
 

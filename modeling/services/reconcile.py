@@ -1,16 +1,21 @@
-"""The reconciler: no job stays queued unsent or running without a live worker.
+"""The reconciler: no job stays queued unsent or lost, or running without a live worker.
 
 Run periodically (Celery beat, ``modeling.tasks.reconcile_jobs``), when a worker starts, or by
 hand (``manage.py reconcile_jobs``). It is idempotent and safe to run from several machines at
 once: every decision re-reads the row under a lock, and a job sent twice still runs once (the
 claim in ``modeling.services.job_runtime`` refuses a job whose heartbeat is fresh).
+
+Redis runs without persistence, so a restart loses the messages no worker has taken yet. A job
+sent ``SIGHTLINE_JOB_RESEND_SECONDS`` ago and still queued is therefore sent again. It may only be
+waiting behind a long job (one job at a time per gpu worker), so the wait doubles with each send
+(up to 16 times) and the duplicate costs one refused claim when it is finally delivered.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -25,6 +30,8 @@ logger = logging.getLogger(__name__)
 PREDICTION_TIMEOUT = timedelta(minutes=2)
 # Finished predictions are a short-lived handoff; they are deleted after this.
 PREDICTION_RETENTION = timedelta(days=1)
+# The wait before a resend doubles with each send, up to this factor.
+RESEND_BACKOFF_LIMIT = 16
 
 
 @dataclass
@@ -32,6 +39,7 @@ class ReconcileReport:
     """What one pass did, by job id."""
 
     sent: list[int] = field(default_factory=list)
+    resent: list[int] = field(default_factory=list)
     requeued: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     cancelled: list[int] = field(default_factory=list)
@@ -39,13 +47,15 @@ class ReconcileReport:
 
     def __str__(self) -> str:
         return (
-            f"sent {self.sent}, requeued {self.requeued}, failed {self.failed}, "
-            f"cancelled {self.cancelled}, predictions expired {self.predictions_expired}"
+            f"sent {self.sent}, resent {self.resent}, requeued {self.requeued}, "
+            f"failed {self.failed}, cancelled {self.cancelled}, "
+            f"predictions expired {self.predictions_expired}"
         )
 
 
 def jobs_reconcile() -> ReconcileReport:
-    """Sends unsent queued jobs, and resumes or fails running jobs whose heartbeat stopped."""
+    """Sends unsent queued jobs, resends queued jobs whose message the broker may have lost, and
+    resumes or fails running jobs whose heartbeat stopped."""
     report = ReconcileReport()
     now = timezone.now()
     stale_before = now - timedelta(seconds=settings.SIGHTLINE_JOB_STALE_SECONDS)
@@ -59,10 +69,32 @@ def jobs_reconcile() -> ReconcileReport:
             report.sent.append(job_id)
         else:
             break  # the broker is still down; the next pass tries again
+    else:
+        _resend_lost(now, report)
     report.predictions_expired = _expire_predictions(now)
-    if report.sent or report.requeued or report.failed or report.cancelled:
+    if report.sent or report.resent or report.requeued or report.failed or report.cancelled:
         logger.info("reconciled jobs: %s", report)
     return report
+
+
+def _resend_lost(now: datetime, report: ReconcileReport) -> None:
+    """Sends again the queued jobs whose last message is older than their resend wait."""
+    base = settings.SIGHTLINE_JOB_RESEND_SECONDS
+    waiting = Job.objects.filter(
+        status=JobStatus.QUEUED, enqueued_at__lt=now - timedelta(seconds=base)
+    ).order_by("enqueued_at")
+    for job_id, sent_at, sends in waiting.values_list("pk", "enqueued_at", "sends"):
+        factor = min(2 ** max(sends - 1, 0), RESEND_BACKOFF_LIMIT)
+        if sent_at >= now - timedelta(seconds=base * factor):
+            continue
+        # Taking the row's send time first: of several reconcilers running at once, one resends.
+        taken = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED, enqueued_at=sent_at)
+        if not taken.update(enqueued_at=now):
+            continue
+        if not job_enqueue(job_id=job_id):
+            break  # left unsent (enqueued_at empty): the next pass sends it
+        report.resent.append(job_id)
+        logger.warning("job %s: sent %s time(s) and not started, sent again", job_id, sends)
 
 
 def _reconcile_stale(job_id: int, stale_before: object, report: ReconcileReport) -> bool:

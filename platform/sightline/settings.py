@@ -94,10 +94,13 @@ TEMPLATES = [
     },
 ]
 
+# Persistent connections are checked before a request reuses them, so one that a database
+# restart broke is replaced instead of failing the request (CONN_HEALTH_CHECKS).
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'sightline.sqlite3'}",
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -150,13 +153,14 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DJANGO_DATA_UPLOAD_MAX_NUMBER_FILES", 10
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's TokenAuthentication with the token's user cached (one query less per request).
+        "labeling.authentication.CachedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "sightline.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sightline.schema.AutoSchema",
     "EXCEPTION_HANDLER": "sightline.errors.exception_handler",
     # Each class acts only on its own endpoints (sightline.throttles); counts live in the default
     # cache, which is Redis (CACHE_URL) in production and so shared by every web process.
@@ -182,6 +186,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share the field name "kind"; name their enums after their classes.
+    "ENUM_NAME_OVERRIDES": {
+        "JobKindEnum": "modeling.models.JobKind",
+        "ConditionKindEnum": "labeling.models.ConditionKind",
+    },
 }
 
 # Jobs (modeling app): time limits, heartbeats, retries, interactive prediction.
@@ -192,6 +201,12 @@ SIGHTLINE_JOB_TIME_LIMIT = env_int(
 SIGHTLINE_JOB_HEARTBEAT_SECONDS = env_int("SIGHTLINE_JOB_HEARTBEAT_SECONDS", 5, minimum=1)
 SIGHTLINE_JOB_STALE_SECONDS = env_int("SIGHTLINE_JOB_STALE_SECONDS", 60, minimum=2)
 SIGHTLINE_JOB_MAX_ATTEMPTS = env_int("SIGHTLINE_JOB_MAX_ATTEMPTS", 3, minimum=1)
+# A queued job sent this long ago and still not started is sent again (the broker, Redis without
+# persistence, may have lost the message); the wait doubles with each send, up to 16 times.
+SIGHTLINE_JOB_RESEND_SECONDS = env_int("SIGHTLINE_JOB_RESEND_SECONDS", 300, minimum=1)
+# How long a running job's progress, metric and checkpoint writes retry while the database is
+# unreachable (a restart) before the job gives up.
+SIGHTLINE_JOB_DB_RETRY_SECONDS = env_int("SIGHTLINE_JOB_DB_RETRY_SECONDS", 60, minimum=0)
 SIGHTLINE_JOB_QUEUE = env_str("SIGHTLINE_JOB_QUEUE") or "gpu"
 SIGHTLINE_PREDICT_QUEUE = env_str("SIGHTLINE_PREDICT_QUEUE") or "gpu"
 SIGHTLINE_PREDICT_WAIT_MS = env_int("SIGHTLINE_PREDICT_WAIT_MS", 5000, minimum=0)
@@ -237,6 +252,10 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker whose broker restarts keeps reconnecting (back-off up to 30 s) instead of exiting after
+# Celery's default 100 attempts: a Redis outage of any length only pauses the workers.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # Heavy work goes to the gpu queue: one job at a time per worker process (run one worker per GPU
 # with --concurrency 1), nothing prefetched behind a long job, acknowledged only when done, and
 # requeued when the worker process dies. Workers are recycled after a number of tasks.
@@ -270,7 +289,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("CACHE_URL")}
+        # Django's Redis backend, sharing one client per pool (sightline.cache).
+        {"BACKEND": "sightline.cache.RedisCache", "LOCATION": env_str("CACHE_URL")}
         if env_str("CACHE_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

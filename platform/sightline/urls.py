@@ -5,6 +5,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from sightline import health, metrics
 from sightline.views import spa_index
 
+# Uncaught errors outside DRF views (middleware, plain views) answer JSON too; a database or
+# Redis outage is a 503 with Retry-After (sightline.errors).
+handler500 = "sightline.errors.server_error"
+handler404 = "sightline.errors.page_not_found"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health.live, name="health"),

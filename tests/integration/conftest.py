@@ -13,14 +13,9 @@ skip with the reason, except in CI (``CI=true``), where they fail.
 from __future__ import annotations
 
 import os
-import signal
 import socket
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -28,9 +23,10 @@ import pytest
 from django.db import connection
 
 from modeling.models import Job
+from sightline.processes import WorkerProcess
+from sightline.processes import start_worker as start_worker_process
 from tests.modeling.helpers import add_tiny_images, celery_broker
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 14
 REDIS_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
 STARTUP_SECONDS = 180
@@ -91,24 +87,6 @@ def redis_broker(shared_db: str) -> Iterator[str]:
     _flush_redis()
 
 
-@dataclass
-class WorkerProcess:
-    """A started worker and where its output goes."""
-
-    name: str
-    process: subprocess.Popen
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def kill(self) -> None:
-        """SIGKILL of the worker and its pool children (its own process group)."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
-
-
 @pytest.fixture
 def start_worker(
     shared_db: str, settings, tmp_path: Path
@@ -119,11 +97,8 @@ def start_worker(
     def start(
         broker_url: str | None = REDIS_URL, *, wait: bool = True, **env: str
     ) -> WorkerProcess:
-        name = f"it-{uuid.uuid4().hex[:8]}"
-        log = tmp_path / f"{name}.log"
         variables = {
             **os.environ,
-            "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'platform'}",
             "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "integration-tests"),
             "DATABASE_URL": shared_db,
             "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
@@ -139,45 +114,11 @@ def start_worker(
         variables.pop("CELERY_BROKER_URL", None)
         if broker_url:
             variables["CELERY_BROKER_URL"] = broker_url
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "sightline",
-            "worker",
-            "-Q",
-            "gpu,default",
-            "--concurrency",
-            "1",
-            "--prefetch-multiplier",
-            "1",
-            "--loglevel",
-            "INFO",
-            "-n",
-            f"{name}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ]
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=variables,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        worker = WorkerProcess(name, process, log)
+        worker = start_worker_process(tmp_path, env=variables, prefix="it")
         started.append(worker)
         if wait:
-            wait_for(
-                lambda: " ready." in worker.output() or process.poll() is not None,
-                STARTUP_SECONDS,
-                f"worker {name} to start",
-            )
-            assert process.poll() is None, worker.output()[-3000:]
+            ready = worker.wait_ready(STARTUP_SECONDS)
+            assert ready, f"worker {worker.name} did not start:\n{worker.output()[-3000:]}"
         return worker
 
     yield start

@@ -264,8 +264,9 @@ def test_the_list_runs_a_fixed_number_of_queries(
         )
     url = f"/api/v1/projects/{project.pk}/images/?page_size={page_size}"
 
-    # session + user, project with role, count, page: the same whatever the page size.
-    with django_assert_max_num_queries(5):
+    # session + user, project with role, count, page, the page's prompt counts: the same
+    # whatever the page size.
+    with django_assert_max_num_queries(6):
         response = reviewer_client.get(url)
 
     assert len(response.json()["results"]) == page_size

@@ -225,8 +225,12 @@ async def main(args: argparse.Namespace) -> None:
     async def prompt_save(i: int) -> int:
         image = images[i % len(images)]
         async with locks[image]:
-            body = json.dumps({"mask": rle, "base_version": versions[image]}).encode()
-            headers = {**auth, "Content-Type": "application/json"}
+            body = json.dumps({"mask": rle}).encode()
+            headers = {
+                **auth,
+                "Content-Type": "application/json",
+                "If-Match": f'"{versions[image]}"',
+            }
             status, _ = await pool.request(
                 "PUT", f"/api/v1/images/{image}/prompts/mine/?target_class=abnormal", headers, body
             )

@@ -18,10 +18,7 @@ from __future__ import annotations
 import io
 import itertools
 import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -30,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -40,8 +36,8 @@ from labeling import services as labeling_services
 from labeling.models import Project
 from modeling import services
 from modeling.models import Job, JobStatus, ModelVersion, Prediction, PredictionStatus
+from sightline.processes import WorkerProcess, start_worker
 
-ROOT = Path(settings.BASE_DIR)
 POLL = 0.02
 
 
@@ -78,7 +74,7 @@ class Command(BaseCommand):
             self._run(project, user, size, options)
         finally:
             if worker is not None:
-                self._stop(worker)
+                worker.stop()
             project.delete()
 
     # -- stages ------------------------------------------------------------------------------
@@ -229,55 +225,13 @@ class Command(BaseCommand):
                 )
         return project
 
-    def _start_worker(self, threads: int | None) -> subprocess.Popen:
-        log = Path(tempfile.mkstemp(prefix="bench-worker-", suffix=".log")[1])
-        env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'platform'}"}
+    def _start_worker(self, threads: int | None) -> WorkerProcess:
+        env = dict(os.environ)
         if threads:
             env["SIGHTLINE_WORKER_TORCH_THREADS"] = str(threads)
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "sightline",
-            "worker",
-            "-Q",
-            "gpu,default",
-            "--concurrency",
-            "1",
-            "--prefetch-multiplier",
-            "1",
-            "--loglevel",
-            "INFO",
-            "-n",
-            f"bench-{uuid.uuid4().hex[:6]}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ]
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.stdout.write(f"started a worker (pid {process.pid}, log {log})")
-        self._wait(
-            lambda: " ready." in log.read_text(errors="replace") or process.poll() is not None,
-            "the worker to start",
-        )
-        if process.poll() is not None:
-            raise CommandError(f"the worker exited: see {log}")
-        return process
-
-    def _stop(self, process: subprocess.Popen) -> None:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
+        log_dir = Path(tempfile.mkdtemp(prefix="bench-worker-"))
+        worker = start_worker(log_dir, env=env, prefix="bench")
+        self.stdout.write(f"started a worker (pid {worker.pid}, log {worker.log})")
+        if not worker.wait_ready(self.timeout):
+            raise CommandError(f"the worker did not start: see {worker.log}")
+        return worker

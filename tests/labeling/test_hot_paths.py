@@ -1,0 +1,108 @@
+"""What the hot requests' shortcuts must keep: cached tokens, conditional prompt GETs, counts."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from labeling import selectors, services
+from labeling.models import Image
+from tests.labeling.conftest import sample_prompt
+
+pytestmark = pytest.mark.django_db
+
+
+def _token_client(user: object) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def _save(image: Image, user: object, base: int = 0) -> None:
+    services.prompt_save(
+        image=image,
+        annotator=user,
+        target_class="abnormal",
+        mask=sample_prompt(12, 16, base),
+        base_version=base,
+    )
+
+
+def test_a_deleted_token_is_refused_at_once(owner) -> None:
+    client = _token_client(owner)
+    assert client.get("/api/v1/auth/me/").status_code == 200  # now cached
+
+    Token.objects.filter(user=owner).get().delete()
+
+    assert client.get("/api/v1/auth/me/").status_code in {401, 403}
+
+
+def test_a_deactivated_user_is_refused_at_once(owner) -> None:
+    client = _token_client(owner)
+    assert client.get("/api/v1/auth/me/").status_code == 200
+
+    owner.is_active = False
+    owner.save()
+
+    assert client.get("/api/v1/auth/me/").status_code in {401, 403}
+
+
+def test_a_cached_token_still_authenticates_its_own_user(owner, annotator) -> None:
+    owner_client, annotator_client = _token_client(owner), _token_client(annotator)
+    for _ in range(2):
+        assert owner_client.get("/api/v1/auth/me/").json()["user"]["username"] == "owner"
+        assert annotator_client.get("/api/v1/auth/me/").json()["user"]["username"] == "annotator"
+
+
+def test_a_prompt_get_with_the_current_version_is_not_modified(annotator_client, image, annotator):
+    _save(image, annotator)
+    url = f"/api/v1/images/{image.pk}/prompts/mine/"
+
+    same = annotator_client.get(url, HTTP_IF_NONE_MATCH='"1"')
+    older = annotator_client.get(url, HTTP_IF_NONE_MATCH='W/"0"')
+
+    assert same.status_code == 304
+    assert same["ETag"] == '"1"'
+    assert not same.content
+    assert older.status_code == 200
+    assert older.json()["version"] == 1
+
+
+def test_an_outsider_gets_404_for_a_prompt_get_whatever_its_query(outsider_client, image):
+    url = f"/api/v1/images/{image.pk}/prompts/mine/"
+    assert outsider_client.get(url).status_code == 404
+    assert outsider_client.get(f"{url}?target_class={'x' * 300}").status_code == 404
+
+
+def test_listed_images_carry_their_prompt_counts(project, owner, annotator, image, make_png):
+    (other,) = services.image_create(
+        project=project, name="second.png", data=make_png(16, 12, seed=5), created_by=owner
+    )
+    _save(image, annotator)
+    _save(image, owner)
+
+    rows = selectors.image_list_for_user(
+        user=owner, project=project, filters=selectors.ImageFilters()
+    )
+
+    assert {row.name: row.prompt_count for row in rows} == {"first.png": 2, "second.png": 0}
+    (filtered,) = rows.filter(pk=other.pk)  # a chained queryset keeps counting
+    assert filtered.prompt_count == 0
+    unprompted = selectors.image_list_for_user(
+        user=owner, project=project, filters=selectors.ImageFilters(has_prompt=False)
+    )
+    assert [row.pk for row in unprompted] == [other.pk]
+
+
+def test_a_json_save_without_any_base_version_is_a_428(annotator_client, image) -> None:
+    from labeling import imaging
+
+    response = annotator_client.put(
+        f"/api/v1/images/{image.pk}/prompts/mine/",
+        {"mask": imaging.prompt_to_rle(sample_prompt(12, 16))},
+        format="json",
+    )
+
+    assert response.status_code == 428
+    assert response.json()["error"]["code"] == "precondition_required"
