@@ -38,6 +38,20 @@ def sample_prompt(height: int, width: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(-1, 2, (height, width)).astype(np.int8)
 
 
+def save_sample_prompt(
+    image: Image, annotator: object, *, base_version: int = 0, seed: int = 0
+) -> None:
+    """Saves ``sample_prompt(seed)`` as the annotator's "abnormal" prompt of a 16x12 image
+    (the ``image`` fixture) on top of ``base_version``."""
+    services.prompt_save(
+        image=image,
+        annotator=annotator,
+        target_class="abnormal",
+        mask=sample_prompt(12, 16, seed),
+        base_version=base_version,
+    )
+
+
 @pytest.fixture
 def image(project, owner, make_png) -> Image:
     """A 16x12 grey PNG image in the project, labelled "abnormal", in train."""

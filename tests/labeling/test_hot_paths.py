@@ -7,8 +7,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from labeling import selectors, services
-from labeling.models import Image
-from tests.labeling.conftest import sample_prompt
+from tests.labeling.conftest import sample_prompt, save_sample_prompt
 
 pytestmark = pytest.mark.django_db
 
@@ -17,16 +16,6 @@ def _token_client(user: object) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client
-
-
-def _save(image: Image, user: object, base: int = 0) -> None:
-    services.prompt_save(
-        image=image,
-        annotator=user,
-        target_class="abnormal",
-        mask=sample_prompt(12, 16, base),
-        base_version=base,
-    )
 
 
 def test_a_deleted_token_is_refused_at_once(owner) -> None:
@@ -56,7 +45,7 @@ def test_a_cached_token_still_authenticates_its_own_user(owner, annotator) -> No
 
 
 def test_a_prompt_get_with_the_current_version_is_not_modified(annotator_client, image, annotator):
-    _save(image, annotator)
+    save_sample_prompt(image, annotator)
     url = f"/api/v1/images/{image.pk}/prompts/mine/"
 
     same = annotator_client.get(url, HTTP_IF_NONE_MATCH='"1"')
@@ -79,8 +68,8 @@ def test_listed_images_carry_their_prompt_counts(project, owner, annotator, imag
     (other,) = services.image_create(
         project=project, name="second.png", data=make_png(16, 12, seed=5), created_by=owner
     )
-    _save(image, annotator)
-    _save(image, owner)
+    save_sample_prompt(image, annotator)
+    save_sample_prompt(image, owner)
 
     rows = selectors.image_list_for_user(
         user=owner, project=project, filters=selectors.ImageFilters()

@@ -10,7 +10,7 @@ from django.db import close_old_connections, connection
 from labeling import services
 from labeling.models import AttentionPrompt, PromptVersion
 from sightline.errors import ApplicationError
-from tests.labeling.conftest import sample_prompt
+from tests.labeling.conftest import save_sample_prompt
 
 SAVES = 50
 
@@ -20,20 +20,11 @@ SAVES = 50
     connection.vendor != "postgresql", reason="SQLite serialises writers without row locks"
 )
 def test_fifty_saves_on_one_version_give_exactly_one_winner(project, image, annotator) -> None:
-    mask = sample_prompt(12, 16)
-    services.prompt_save(
-        image=image, annotator=annotator, target_class="abnormal", mask=mask, base_version=0
-    )
+    save_sample_prompt(image, annotator)
 
     def save(seed: int) -> str:
         try:
-            services.prompt_save(
-                image=image,
-                annotator=annotator,
-                target_class="abnormal",
-                mask=sample_prompt(12, 16, seed),
-                base_version=1,
-            )
+            save_sample_prompt(image, annotator, base_version=1, seed=seed)
             return "won"
         except ApplicationError as exc:
             return exc.code
@@ -54,21 +45,9 @@ def test_fifty_saves_on_one_version_give_exactly_one_winner(project, image, anno
 @pytest.mark.django_db
 def test_a_save_based_on_an_old_version_is_refused_on_any_database(image, annotator) -> None:
     for base in (0, 1):
-        services.prompt_save(
-            image=image,
-            annotator=annotator,
-            target_class="abnormal",
-            mask=sample_prompt(12, 16, base),
-            base_version=base,
-        )
+        save_sample_prompt(image, annotator, base_version=base, seed=base)
 
     with pytest.raises(services.PromptConflict):
-        services.prompt_save(
-            image=image,
-            annotator=annotator,
-            target_class="abnormal",
-            mask=sample_prompt(12, 16, 9),
-            base_version=1,
-        )
+        save_sample_prompt(image, annotator, base_version=1, seed=9)
 
     assert AttentionPrompt.objects.get().current_version == 2

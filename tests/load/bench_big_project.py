@@ -12,7 +12,6 @@ number of queries. ``--explain`` prints PostgreSQL's plan of each query of one r
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -62,19 +61,16 @@ def explain(app: object, path: str, token: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = inprocess.argument_parser(__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--only", default="", help="comma-separated request kinds")
     parser.add_argument("--superuser", action="store_true")
     parser.add_argument("--explain", action="store_true")
-    parser.add_argument("--database-url", default=inprocess.DEFAULT_DATABASE_URL)
-    parser.add_argument("--cache-url", default=inprocess.DEFAULT_CACHE_URL)
     args = parser.parse_args()
 
-    app = inprocess.configure(database_url=args.database_url, cache_url=args.cache_url)
-    inprocess.migrate()
+    app = inprocess.start(args)
     from labeling.models import Image, Project
 
     username = "perf-root" if args.superuser else "perf-admin"

@@ -7,11 +7,13 @@ read from ``/proc`` for the backend process that serves this connection.
 
 ``configure()`` must run before anything imports Django models: it sets the environment as
 ``deploy/run-prod.sh`` does (DEBUG off, JSON request log, Redis cache, persistent database
-connection, prometheus multiprocess mode) and returns the WSGI application.
+connection, prometheus multiprocess mode) and returns the WSGI application. A script builds its
+options on ``argument_parser()`` and calls ``start()`` with them, which configures and migrates.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import logging
 import os
@@ -64,6 +66,23 @@ def migrate() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+
+
+def argument_parser(description: str) -> argparse.ArgumentParser:
+    """A script's options, starting with where PostgreSQL and Redis are (``--database-url``,
+    ``--cache-url``: what ``start`` reads)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    parser.add_argument("--cache-url", default=DEFAULT_CACHE_URL)
+    return parser
+
+
+def start(args: argparse.Namespace) -> Callable[..., Iterable[bytes]]:
+    """``configure`` with the parsed options of ``argument_parser``, then ``migrate``; returns
+    the WSGI application."""
+    application = configure(database_url=args.database_url, cache_url=args.cache_url)
+    migrate()
+    return application
 
 
 @dataclass

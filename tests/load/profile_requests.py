@@ -22,7 +22,6 @@ a plain member (the project's admin), which is the path most users take.
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import io
 import json
@@ -92,7 +91,7 @@ def profile(name: str, n: int, one: Callable[[int], inprocess.Reply], top: int) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = inprocess.argument_parser(__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=500, help="measured requests per kind")
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--images", type=int, default=200, help="images in the project")
@@ -100,12 +99,9 @@ def main() -> None:
     parser.add_argument("--member", action="store_true", help="act as a member, not superuser")
     parser.add_argument("--profile", default="", help="comma-separated kinds to cProfile")
     parser.add_argument("--top", type=int, default=30)
-    parser.add_argument("--database-url", default=inprocess.DEFAULT_DATABASE_URL)
-    parser.add_argument("--cache-url", default=inprocess.DEFAULT_CACHE_URL)
     args = parser.parse_args()
 
-    application = inprocess.configure(database_url=args.database_url, cache_url=args.cache_url)
-    inprocess.migrate()
+    application = inprocess.start(args)
     from tests.load import seed_images
 
     username = "perf-member" if args.member else "perf-super"

@@ -14,7 +14,6 @@ Prints one JSON line: project id, user, token, image and prompt counts, seconds 
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import random
@@ -151,17 +150,14 @@ def seed_project(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = inprocess.argument_parser(__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=100_000)
     parser.add_argument("--project", default=None, help="default: seed-<images>-<time>")
     parser.add_argument("--username", default="perf-admin")
     parser.add_argument("--superuser", action="store_true")
     parser.add_argument("--prompted", type=float, default=0.3, help="fraction with a prompt")
-    parser.add_argument("--database-url", default=inprocess.DEFAULT_DATABASE_URL)
-    parser.add_argument("--cache-url", default=inprocess.DEFAULT_CACHE_URL)
     args = parser.parse_args()
-    inprocess.configure(database_url=args.database_url, cache_url=args.cache_url)
-    inprocess.migrate()
+    inprocess.start(args)
     user, token = seed_user(args.username, superuser=args.superuser)
     name = args.project or f"seed-{args.images}-{int(time.time())}"
     summary = seed_project(name=name, images=args.images, user=user, prompted=args.prompted)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.utils import timezone
 
-from tests.modeling.helpers import QUICK_TRAIN, add_tiny_images, celery_broker
+from modeling.models import Job, JobStatus
+from tests.modeling.helpers import ME, QUICK_TRAIN, add_tiny_images, celery_broker
 
 
 @pytest.fixture
@@ -17,6 +19,20 @@ def tiny_images(project, owner) -> list:
 @pytest.fixture
 def quick_train() -> dict:
     return dict(QUICK_TRAIN)
+
+
+@pytest.fixture
+def running_job(project) -> Job:
+    """A train job running on ``ME`` with a fresh heartbeat (no parameters, nothing trained)."""
+    return Job.objects.create(
+        project=project,
+        kind="train",
+        parameters={},
+        status=JobStatus.RUNNING,
+        worker_host=ME.host,
+        worker_pid=ME.pid,
+        heartbeat_at=timezone.now(),
+    )
 
 
 @pytest.fixture(autouse=True)

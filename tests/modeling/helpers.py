@@ -13,7 +13,11 @@ from PIL import Image as PILImage
 
 from labeling import services as labeling_services
 from labeling.models import Project
+from modeling.services.job_runtime import Worker
 from sightline.celery_app import app as celery_app
+
+# The worker the ``running_job`` fixture's job is claimed by.
+ME = Worker(host="here", pid=1)
 
 # Tiny settings: 32x32 inputs, small-input ResNet-18, one or two epochs.
 QUICK_TRAIN = {

@@ -14,19 +14,16 @@ from typing import Any
 
 import pytest
 from django.db import OperationalError, connection
-from django.utils import timezone
 
 from modeling import services
-from modeling.models import Job, JobMetric, JobStatus
+from modeling.models import JobMetric, JobStatus
 from modeling.services import job_runtime
-from modeling.services.job_runtime import DatabaseUnavailable, Worker
+from modeling.services.job_runtime import DatabaseUnavailable
 from modeling.worker import runner
 from modeling.worker.reporter import JobReporter
-from tests.modeling.helpers import QUICK_TRAIN, add_tiny_images
+from tests.modeling.helpers import ME, QUICK_TRAIN, add_tiny_images
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ME = Worker(host="here", pid=1)
 
 
 class Outage:
@@ -51,41 +48,28 @@ def _quick_retries(monkeypatch, settings) -> None:
     settings.SIGHTLINE_JOB_DB_RETRY_SECONDS = 2
 
 
-@pytest.fixture
-def running(project) -> Job:
-    return Job.objects.create(
-        project=project,
-        kind="train",
-        parameters={},
-        status=JobStatus.RUNNING,
-        worker_host=ME.host,
-        worker_pid=ME.pid,
-        heartbeat_at=timezone.now(),
-    )
-
-
-def test_a_metric_write_lands_once_after_the_database_comes_back(running) -> None:
-    reporter = JobReporter(job_id=running.pk, worker=ME, heartbeat_seconds=None)
+def test_a_metric_write_lands_once_after_the_database_comes_back(running_job) -> None:
+    reporter = JobReporter(job_id=running_job.pk, worker=ME, heartbeat_seconds=None)
     outage = Outage('"modeling_jobmetric"', failures=3)
     with connection.execute_wrapper(outage):
         reporter.metric(step=1, epoch=1, values={"val_accuracy": 0.5})
     assert outage.refused == 3
-    points = list(JobMetric.objects.filter(job=running).values_list("step", "values"))
+    points = list(JobMetric.objects.filter(job=running_job).values_list("step", "values"))
     assert points == [(1, {"val_accuracy": 0.5})]
 
 
-def test_a_progress_write_lands_after_the_database_comes_back(running) -> None:
-    reporter = JobReporter(job_id=running.pk, worker=ME, heartbeat_seconds=None)
+def test_a_progress_write_lands_after_the_database_comes_back(running_job) -> None:
+    reporter = JobReporter(job_id=running_job.pk, worker=ME, heartbeat_seconds=None)
     outage = Outage('"progress_step"', failures=2)
     with connection.execute_wrapper(outage):
         reporter.progress(0.5, step=3, total=6, force=True)
-    running.refresh_from_db()
+    running_job.refresh_from_db()
     assert (outage.refused, outage.executed) == (2, 1)
-    assert running.progress == pytest.approx(0.5) and running.progress_step == 3
+    assert running_job.progress == pytest.approx(0.5) and running_job.progress_step == 3
 
 
-def test_a_write_gives_up_after_the_retry_time_and_keeps_its_progress(running) -> None:
-    reporter = JobReporter(job_id=running.pk, worker=ME, heartbeat_seconds=None)
+def test_a_write_gives_up_after_the_retry_time_and_keeps_its_progress(running_job) -> None:
+    reporter = JobReporter(job_id=running_job.pk, worker=ME, heartbeat_seconds=None)
     started = time.monotonic()
     outage = Outage('"progress_step"', failures=None)
     expected = pytest.raises(DatabaseUnavailable, match="unreachable for more than 2 seconds")
@@ -93,8 +77,8 @@ def test_a_write_gives_up_after_the_retry_time_and_keeps_its_progress(running) -
         reporter.progress(0.5, step=3, force=True)
     assert time.monotonic() - started < 10
     reporter.flush()  # the database is back: the progress held back is written now
-    running.refresh_from_db()
-    assert running.progress_step == 3
+    running_job.refresh_from_db()
+    assert running_job.progress_step == 3
 
 
 @pytest.mark.slow

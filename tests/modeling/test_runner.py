@@ -30,6 +30,17 @@ def _job(project, owner, capture, **params) -> Job:
         )
 
 
+def _cancel_when_loading(monkeypatch, job: Job) -> None:
+    """Requests the job's cancellation as its worker starts reading the training data."""
+    real_load = train.load_items
+
+    def load_then_cancel(*args, **kwargs):
+        Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(train, "load_items", load_then_cancel)
+
+
 @pytest.mark.slow
 def test_a_training_job_succeeds_with_progress_metrics_and_a_new_active_version(
     project, owner, small_images, django_capture_on_commit_callbacks
@@ -55,15 +66,9 @@ def test_a_cancelled_job_stops_within_one_batch(
     project, owner, small_images, django_capture_on_commit_callbacks, monkeypatch
 ) -> None:
     job = _job(project, owner, django_capture_on_commit_callbacks, batch_size=2, epochs=3)
-    real_load = train.load_items
-
-    def load_then_cancel(*args, **kwargs):
-        Job.objects.filter(pk=job.pk).update(cancel_requested=True)
-        return real_load(*args, **kwargs)
-
+    _cancel_when_loading(monkeypatch, job)
     steps = []
     real_step = guided.guided_step
-    monkeypatch.setattr(train, "load_items", load_then_cancel)
 
     def counted_step(*args, **kwargs):
         steps.append(1)
@@ -78,30 +83,48 @@ def test_a_cancelled_job_stops_within_one_batch(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("worker", "params"),
+    [
+        (guided, {"method": "baseline"}),
+        (vapl_worker, {"method": "vapl", "n_masks": 8, "batch_size": 4}),
+    ],
+    ids=["guided", "vapl"],
+)
 def test_a_job_whose_worker_died_resumes_from_its_last_epoch(
-    project, owner, small_images, django_capture_on_commit_callbacks, monkeypatch, settings
+    worker,
+    params,
+    project,
+    owner,
+    small_images,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+    settings,
 ) -> None:
-    job = _job(project, owner, django_capture_on_commit_callbacks, epochs=2)
-    real_save = guided._save_resume_state
+    job = _job(project, owner, django_capture_on_commit_callbacks, epochs=2, **params)
+    real_save = worker._save_resume_state
 
     def save_then_die(*args, **kwargs):
         real_save(*args, **kwargs)
         raise SystemExit("killed")  # not an Exception: like SIGKILL, nothing is recorded
 
-    monkeypatch.setattr(guided, "_save_resume_state", save_then_die)
+    monkeypatch.setattr(worker, "_save_resume_state", save_then_die)
     with pytest.raises(SystemExit):
         runner.run_job(job_id=job.pk, heartbeat=False)
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING and job.checkpoint_epoch == 1
-    monkeypatch.setattr(guided, "_save_resume_state", real_save)
+    assert job.checkpoint == f"jobs/{job.pk}/training-state.pt"
+    monkeypatch.setattr(worker, "_save_resume_state", real_save)
     stale = timezone.now() - timedelta(seconds=settings.SIGHTLINE_JOB_STALE_SECONDS + 1)
     Job.objects.filter(pk=job.pk).update(heartbeat_at=stale)
-    assert runner.run_job(job_id=job.pk, heartbeat=False) == "succeeded"
+    assert runner.run_job(job_id=job.pk, heartbeat=False) == "succeeded", job.error_message
     job.refresh_from_db()
-    assert job.attempts == 2
+    assert job.attempts == 2 and job.checkpoint_epoch == 2
     assert "resumed after epoch 1" in job.log_tail
     assert [p.step for p in JobMetric.objects.filter(job=job).order_by("step")] == [1, 2]
-    assert len(ModelVersion.objects.get(job=job).history) == 2
+    version = ModelVersion.objects.get(job=job)
+    assert version.method == params["method"]
+    assert [r["epoch"] for r in version.history] == [1, 2]
 
 
 def test_an_unexpected_error_fails_the_job_without_a_traceback(
@@ -148,52 +171,9 @@ def test_a_vapl_job_trains_both_streams_and_reports_vapl_p(
     assert JobMetric.objects.filter(job=job).count() == 1
 
 
-@pytest.mark.slow
-def test_a_vapl_job_whose_worker_died_resumes_from_its_last_epoch(
-    project, owner, small_images, django_capture_on_commit_callbacks, monkeypatch, settings
-) -> None:
-    job = _job(
-        project,
-        owner,
-        django_capture_on_commit_callbacks,
-        method="vapl",
-        epochs=2,
-        n_masks=8,
-        batch_size=4,
-    )
-    real_save = vapl_worker._save_resume_state
-
-    def save_then_die(*args, **kwargs):
-        real_save(*args, **kwargs)
-        raise SystemExit("killed")  # not an Exception: like SIGKILL, nothing is recorded
-
-    monkeypatch.setattr(vapl_worker, "_save_resume_state", save_then_die)
-    with pytest.raises(SystemExit):
-        runner.run_job(job_id=job.pk, heartbeat=False)
-    job.refresh_from_db()
-    assert job.status == JobStatus.RUNNING and job.checkpoint_epoch == 1
-    assert job.checkpoint == f"jobs/{job.pk}/training-state.pt"
-    monkeypatch.setattr(vapl_worker, "_save_resume_state", real_save)
-    stale = timezone.now() - timedelta(seconds=settings.SIGHTLINE_JOB_STALE_SECONDS + 1)
-    Job.objects.filter(pk=job.pk).update(heartbeat_at=stale)
-    assert runner.run_job(job_id=job.pk, heartbeat=False) == "succeeded", job.error_message
-    job.refresh_from_db()
-    assert job.attempts == 2 and job.checkpoint_epoch == 2
-    assert "resumed after epoch 1" in job.log_tail
-    assert [p.step for p in JobMetric.objects.filter(job=job).order_by("step")] == [1, 2]
-    version = ModelVersion.objects.get(job=job)
-    assert version.method == "vapl" and [r["epoch"] for r in version.history] == [1, 2]
-
-
 def test_a_cancelled_vapl_job_stops_while_reading_its_first_batch(
     project, owner, small_images, django_capture_on_commit_callbacks, monkeypatch
 ) -> None:
     job = _job(project, owner, django_capture_on_commit_callbacks, method="vapl", n_masks=8)
-    real_load = train.load_items
-
-    def load_then_cancel(*args, **kwargs):
-        Job.objects.filter(pk=job.pk).update(cancel_requested=True)
-        return real_load(*args, **kwargs)
-
-    monkeypatch.setattr(train, "load_items", load_then_cancel)
+    _cancel_when_loading(monkeypatch, job)
     assert runner.run_job(job_id=job.pk, heartbeat=False) == "cancelled"

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 import torch
 
-from modeling.ml.backbones import BackboneConfig
 from modeling.ml.data import ArrayDataset, augmentation
-from modeling.ml.vapl import VaplConfig, VaplModel, train_vapl
+from modeling.ml.vapl import VaplConfig, VaplModel
 from modeling.ml.vapl.resume import (
     DataOrder,
     load_training_state,
@@ -19,11 +18,10 @@ from modeling.ml.vapl.resume import (
     training_state_bytes,
 )
 
-from .vapl_helpers import single_thread, square_dataset  # noqa: F401
+from .vapl_helpers import single_thread, square_dataset, train_on  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
-BACKBONE = BackboneConfig(num_classes=2, small_input=True)
 # 16 images in batches of 6: 3 batches a pass, 2 rounds of k_f = 2 steps an epoch, so the
 # second epoch starts inside a pass; two prompted images a batch of phase G.
 CONFIG = VaplConfig.quick(epochs=2, n_masks=16, batch_size=6, chunk=64, rounds=2)
@@ -37,8 +35,7 @@ def _data() -> ArrayDataset:
 
 
 def _train(config: VaplConfig = CONFIG, **kwargs: Any) -> VaplModel:
-    data = _data()
-    return train_vapl(data, data, backbone=BACKBONE, config=config, device="cpu", seed=3, **kwargs)
+    return train_on(_data(), config, seed=3, **kwargs)
 
 
 def _weights(model: VaplModel) -> dict[str, torch.Tensor]:

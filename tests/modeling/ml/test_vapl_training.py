@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 import torch
 
-from modeling.ml.backbones import BackboneConfig
 from modeling.ml.training import Cancelled
-from modeling.ml.vapl import IdentityG, MonotoneG, VaplConfig, VaplModel, train_vapl
+from modeling.ml.vapl import IdentityG, MonotoneG, VaplConfig, VaplModel
 from modeling.ml.vapl.masks import MaskSet
 from modeling.ml.vapl.phases import (
     IndexedDataset,
@@ -21,17 +20,15 @@ from modeling.ml.vapl.phases import (
     recalibrate_streams,
 )
 
-from .vapl_helpers import single_thread, square_dataset  # noqa: F401
+from .vapl_helpers import BACKBONE, single_thread, square_dataset, train_on  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
-BACKBONE = BackboneConfig(num_classes=2, small_input=True)
 CONFIG = VaplConfig.quick(epochs=2, n_masks=16, batch_size=8, chunk=64)
 
 
 def _train(config: VaplConfig = CONFIG, **kwargs: Any) -> VaplModel:
-    data = square_dataset()
-    return train_vapl(data, data, backbone=BACKBONE, config=config, device="cpu", seed=0, **kwargs)
+    return train_on(square_dataset(), config, seed=0, **kwargs)
 
 
 def test_two_epochs_decrease_the_prediction_loss_and_report_every_epoch() -> None:

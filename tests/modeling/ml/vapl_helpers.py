@@ -1,14 +1,21 @@
-"""Toy classifiers and tiny datasets for the VAPL tests (values checkable by hand)."""
+"""Toy classifiers, tiny datasets and a training shortcut for the VAPL tests (values checkable by
+hand)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import torch
 from torch import Tensor, nn
 
+from modeling.ml.backbones import BackboneConfig
 from modeling.ml.data import ArrayDataset
+from modeling.ml.vapl import VaplConfig, VaplModel, train_vapl
+
+# Two classes, small-input ResNet-18: the backbone of the VAPL training tests.
+BACKBONE = BackboneConfig(num_classes=2, small_input=True)
 
 
 @pytest.fixture
@@ -77,3 +84,10 @@ def square_dataset(n: int = 16, size: int = 8, *, prompted_every: int = 2) -> Ar
     prompts[:, :, 0, :] = 0
     has_prompt = torch.arange(n) % prompted_every == 0
     return ArrayDataset(images, labels, prompts=prompts, has_prompt=has_prompt)
+
+
+def train_on(data: ArrayDataset, config: VaplConfig, *, seed: int, **kwargs: Any) -> VaplModel:
+    """``train_vapl`` on CPU with ``BACKBONE``, validating on the training data."""
+    return train_vapl(
+        data, data, backbone=BACKBONE, config=config, device="cpu", seed=seed, **kwargs
+    )
