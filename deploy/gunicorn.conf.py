@@ -22,8 +22,10 @@ worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then so a slow leak in a native decoder cannot grow without bound.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+# Recycle workers now and then so a slow leak in a native decoder cannot grow without bound, but
+# rarely: a recycled worker closes its keep-alive connections and boots Django again (1-3 s of
+# CPU), which at 5000 requests meant a restart every 30 s per worker at the target load.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "200000"))
 max_requests_jitter = max_requests // 10
 # Upload limits are enforced by Django and nginx; these bound the request line and headers.
 limit_request_line = 8190

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -12,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling import selectors, services
+from labeling import listcache, selectors, services
 from labeling.apis.common import (
     BINARY_PNG,
     FirstRendererNegotiation,
@@ -53,9 +55,17 @@ class ImageListApi(APIView):
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.project_get_with_role(user=request.user, project_id=project_id)
         self.check_object_permissions(request, project)
-        filters = selectors.ImageFilters(**validated(ImageFilterInput, request.query_params.dict()))
-        images = selectors.image_list_for_user(user=request.user, project=project, filters=filters)
-        return paginated(request, self, images, ImageSerializer)
+
+        def page() -> Any:  # a cached page's query was valid when it was computed
+            query = validated(ImageFilterInput, request.query_params.dict())
+            filters = selectors.ImageFilters(**query)
+            images = selectors.image_list_for_user(
+                user=request.user, project=project, filters=filters
+            )
+            return paginated(request, self, images, ImageSerializer).data
+
+        # Every member sees the same page until the project's images change (labeling.listcache).
+        return Response(listcache.cached_page(project.pk, request.build_absolute_uri(), page))
 
     @extend_schema(
         request={"multipart/form-data": ImageUploadInput},

@@ -9,18 +9,30 @@ reported (``MaskError`` lists up to five offending values) instead of silently a
 PNGs are accepted only when R = G = B everywhere and any alpha channel is fully opaque; 16-bit
 PNGs are refused.
 
-Size of ``prompt_to_png`` output (8-bit grey, zlib level 9, which saves about a quarter over
-level 6 on brush prompts), measured on 512x512 prompts: all unclear 0.9 KB; a filled polygon
-1.1 KB; a polygon plus four brush strokes 2.6 KB; ten round-brush strokes (radius 6-20 px, 40
-dabs each, important and unimportant) over an unclear background 3.8-4.4 KB; the worst case,
-independent random values in every pixel, 61 KB. The JSON of ``prompt_to_rle`` for the same
-ten-stroke prompts is 24-30 KB (2,500-3,100 runs), so the PNG is the storage format and RLE an
-API convenience.
+Mask PNGs are written by ``_grey_png``, a minimal encoder (one IDAT chunk, every row with the
+"Up" filter, zlib's run-length strategy), because encoding is on the prompt save path. A mask is
+a few flat regions: "Up" turns every row that repeats the previous one into zeros and the
+run-length strategy codes those runs without searching for matches. On ten-stroke 512x512
+brush prompts (``brush_prompt`` in the tests) it takes about 1 ms for 4.1-4.7 KB, where Pillow at
+zlib level 9 with its per-row adaptive filters took 24-31 ms for 3.9-4.3 KB (8 % smaller) and
+a 512x512 prompt of 9,500 runs took 57 ms; Pillow with the run-length strategy still took
+2.5-3.5 ms, its per-row filter choice being the rest. An all-unclear prompt is 1.1 KB; the
+worst case, independent random values in every pixel, 84 KB (61 KB from Pillow at level 9).
+Any PNG decoder reads the output; the tests decode it with Pillow.
+
+The JSON of ``prompt_to_rle`` for the same ten-stroke prompts is 24-30 KB (2,500-3,100 runs),
+so the PNG is the storage format and RLE an API convenience. ``prompt_from_rle`` checks and
+expands the runs with numpy (1.0 ms instead of 2.2 ms for the 2,700 runs of a ten-stroke
+prompt, a third of the time for 9,500 runs); only what it declines goes through the per-entry
+checks, which name the first bad entry.
 """
 
 from __future__ import annotations
 
 import io
+import struct
+import zlib
+from itertools import chain
 
 import numpy as np
 from PIL import Image
@@ -33,6 +45,7 @@ _PROMPT_TO_BYTE = {IMPORTANT: 255, UNIMPORTANT: 0, UNCLEAR: 128}
 _BYTE_TO_PROMPT = np.zeros(256, dtype=np.int8)
 _BYTE_TO_PROMPT[255], _BYTE_TO_PROMPT[0], _BYTE_TO_PROMPT[128] = IMPORTANT, UNIMPORTANT, UNCLEAR
 _LISTED_VALUES = 5
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class MaskError(ValueError):
@@ -105,6 +118,43 @@ def prompt_from_rle(
     pairs = obj.get("rle")
     if not isinstance(pairs, list):
         raise MaskError("prompt RLE needs an 'rle' list of [value, run] pairs")
+    shape = (height, width)
+    checked = _rle_arrays(pairs, width * height)  # type: ignore[operator]
+    values, runs = checked if checked is not None else _rle_checked_entries(pairs, shape)
+    total = int(runs.sum())
+    if total != width * height:  # type: ignore[operator]
+        raise _rle_coverage_error(total, shape)  # type: ignore[arg-type]
+    return np.repeat(values, runs).reshape(height, width)  # type: ignore[arg-type]
+
+
+def _rle_arrays(pairs: list[object], pixels: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Values (int8) and runs (int64) of RLE pairs that are all well formed, checked with numpy.
+
+    Returns None when any entry is not an ``[int, int]`` pair with a value in {-1, 0, 1} and a
+    run from 1 to ``pixels`` (bools and floats included), for ``_rle_checked_entries`` to name
+    it. Bounding each run by ``pixels`` keeps their int64 sum from overflowing.
+    """
+    # map() and set() run in C: a few hundred microseconds for thousands of pairs.
+    if not set(map(type, pairs)) <= {list, tuple} or set(map(len, pairs)) != {2}:  # type: ignore[arg-type]
+        return None
+    flat = list(chain.from_iterable(pairs))  # type: ignore[arg-type]
+    if set(map(type, flat)) != {int}:
+        return None
+    try:
+        table = np.array(flat, dtype=np.int64).reshape(-1, 2)
+    except OverflowError:  # an integer beyond int64
+        return None
+    values, runs = table[:, 0], table[:, 1]
+    if values.min() < UNCLEAR or values.max() > IMPORTANT or runs.min() < 1 or runs.max() > pixels:
+        return None
+    return values.astype(np.int8), runs
+
+
+def _rle_checked_entries(
+    pairs: list[object], shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_rle_arrays`` for what it declined, one entry at a time: MaskError names the first bad
+    entry, or the pixel count when the runs do not add up."""
     values, runs = [], []
     for position, pair in enumerate(pairs):
         if not (isinstance(pair, list | tuple) and len(pair) == 2):
@@ -114,15 +164,18 @@ def prompt_from_rle(
             raise MaskError(f"prompt RLE entry {position} has value {value!r}; use -1, 0 or 1")
         if not _is_int(run) or run < 1:
             raise MaskError(f"prompt RLE entry {position} has run {run!r}; use a positive integer")
-        values.append(value)
-        runs.append(run)
-    total = sum(runs)
-    if total != width * height:  # type: ignore[operator]
-        raise MaskError(
-            f"prompt RLE runs cover {total} pixels but {width}x{height} needs {width * height}"
-        )  # type: ignore[operator]
-    flat = np.repeat(np.asarray(values, dtype=np.int8), np.asarray(runs, dtype=np.int64))
-    return flat.reshape(height, width)  # type: ignore[arg-type]
+        values.append(int(value))
+        runs.append(int(run))
+    if sum(runs) != shape[0] * shape[1]:  # exact in Python however large the runs
+        raise _rle_coverage_error(sum(runs), shape)
+    return np.asarray(values, dtype=np.int8), np.asarray(runs, dtype=np.int64)
+
+
+def _rle_coverage_error(total: int, shape: tuple[int, int]) -> MaskError:
+    height, width = shape
+    return MaskError(
+        f"prompt RLE runs cover {total} pixels but {width}x{height} needs {width * height}"
+    )
 
 
 def prompt_counts(mask: np.ndarray) -> dict[str, int]:
@@ -252,11 +305,33 @@ def _grey_pixels(image: Image.Image, what: str) -> np.ndarray:
 
 
 def _grey_png(grey: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(grey), mode="L").save(
-        buffer, format="PNG", compress_level=9
+    """Encode uint8 ``[H, W]`` as an 8-bit grey PNG: "Up" filter, zlib run-length strategy.
+
+    See the module docstring for why (and for the figures). Filter type 2 ("Up") stores each
+    byte minus the byte above it, modulo 256; the first row has nothing above and is stored as
+    is (the filter treats the row above it as zeros).
+    """
+    height, width = grey.shape
+    rows = np.empty((height, width + 1), dtype=np.uint8)  # a filter-type byte, then the row
+    rows[:, 0] = 2
+    rows[0, 1:] = grey[0]
+    np.subtract(grey[1:], grey[:-1], out=rows[1:, 1:])  # uint8 arithmetic wraps modulo 256
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
+    data = compressor.compress(rows.tobytes()) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grey, no interlace
+    return b"".join(
+        (
+            _PNG_SIGNATURE,
+            _png_chunk(b"IHDR", header),
+            _png_chunk(b"IDAT", data),
+            _png_chunk(b"IEND", b""),
+        )
     )
-    return buffer.getvalue()
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(data, zlib.crc32(kind))
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
 
 def _is_int(value: object) -> bool:

@@ -12,6 +12,7 @@ from labeling.selectors.images import (
     image_list_for_user,
 )
 from labeling.selectors.projects import (
+    ProjectRole,
     member_get,
     member_list,
     project_get_for_user,
@@ -30,6 +31,7 @@ from labeling.selectors.prompts import (
 __all__ = [
     "ORDERINGS",
     "ImageFilters",
+    "ProjectRole",
     "explanation_get",
     "image_display_png",
     "image_get_for_user",

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db import connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Count, Exists, IntegerField, Model, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from labeling import imaging
-from labeling.models import AttentionPrompt, ExplanationMask, Image, Project
+from labeling.models import AttentionPrompt, ExplanationMask, Image, Membership, Project, Role
 from labeling.selectors.common import AnyUser, not_found, role_expression, visible_projects_q
+from labeling.selectors.projects import ProjectRole
 from labeling.storage import read_file
 from sightline.errors import ApplicationError
 
@@ -49,7 +53,7 @@ def _annotated(user: AnyUser) -> QuerySet[Image]:
 
 
 def image_list_for_user(
-    *, user: AnyUser, project: Project, filters: ImageFilters
+    *, user: AnyUser, project: Project | ProjectRole, filters: ImageFilters
 ) -> QuerySet[Image]:
     """The images of ``project``, filtered and ordered (a page costs three queries).
 
@@ -61,7 +65,7 @@ def image_list_for_user(
     filters with EXISTS, which PostgreSQL runs as a semi-join instead of counting every
     image's prompts.
     """
-    images = Image.objects.filter(project=project).defer("metadata").with_prompt_count()
+    images = Image.objects.filter(project_id=project.pk).defer("metadata").with_prompt_count()
     if filters.split:
         images = images.filter(split=filters.split)
     if filters.label == "none":
@@ -92,19 +96,55 @@ def image_get_for_user(*, user: AnyUser, image_id: int) -> Image:
 def image_get_with_role(*, user: AnyUser, image_id: int) -> Image:
     """One visible image with its project and ``my_role`` only (no counts); 404 otherwise.
 
-    For requests that act on an image rather than show it (a prompt's GET and save): a third of
-    the cost of ``image_get_for_user``.
+    For requests that act on an image rather than show it (a prompt's save): one SQL statement
+    built once per variant (``_with_role_sql``), rows turned into model instances with the
+    ORM's own converters. Compiling the equivalent ORM query (visibility EXISTS, role
+    subquery, ORDER BY of first()) was most of a prompt save's CPU for a member.
     """
-    image = (
-        Image.objects.filter(visible_projects_q(user, "project_id"))
-        .select_related("project")
-        .annotate(my_role=role_expression(user, "project_id"))
-        .filter(pk=image_id)
-        .first()
-    )
-    if image is None:
+    if not user.is_authenticated:
         raise not_found()
+    superuser = bool(user.is_superuser)
+    sql = _with_role_sql(superuser=superuser)
+    params = [image_id] if superuser else [user.pk, image_id]
+    connection = connections[router.db_for_read(Image)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise not_found()
+    n_image = len(Image._meta.concrete_fields)
+    image = _instance(Image, row[:n_image], connection)
+    image.project = _instance(Project, row[n_image:-1], connection)
+    image.my_role = row[-1]
     return image
+
+
+@functools.cache
+def _with_role_sql(*, superuser: bool) -> str:
+    image, project, member = Image._meta, Project._meta, Membership._meta
+    columns = [f"i.{f.column}" for f in image.concrete_fields]
+    columns += [f"p.{f.column}" for f in project.concrete_fields]
+    if superuser:
+        role, join = f"'{Role.ADMIN}'", ""
+    else:
+        role = "m.role"
+        join = f"JOIN {member.db_table} m ON m.project_id = i.project_id AND m.user_id = %s "
+    return (
+        f"SELECT {', '.join(columns)}, {role} FROM {image.db_table} i "
+        f"JOIN {project.db_table} p ON p.id = i.project_id {join}WHERE i.id = %s"
+    )
+
+
+def _instance(model: type[Model], values: tuple, connection: BaseDatabaseWrapper) -> Model:
+    """A model instance from a row of its concrete columns, converted as the ORM converts."""
+    fields = model._meta.concrete_fields
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        col = field.cached_col
+        for converter in connection.ops.get_db_converters(col) + col.get_db_converters(connection):
+            value = converter(value, col, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
 
 
 def image_display_png(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
+from django.db import connection
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from labeling.models import AttentionPrompt, Image, Membership, Project
+from labeling.models import AttentionPrompt, Image, Membership, Project, Role
 from labeling.selectors.common import AnyUser, not_found, role_expression, visible_projects_q
 
 
@@ -36,22 +40,42 @@ def project_get_for_user(*, user: AnyUser, project_id: int) -> Project:
     return project
 
 
-def project_get_with_role(*, user: AnyUser, project_id: int) -> Project:
-    """One visible project with ``my_role`` only; 404 otherwise.
+@dataclass(frozen=True)
+class ProjectRole:
+    """A visible project's id and the caller's role in it (what permission classes read)."""
 
-    For requests on a project's contents (its image list): the image counts of
-    ``project_get_for_user`` scan every image of the project, which on 100 000 images costs
-    more than the page itself.
-    """
-    project = (
-        Project.objects.filter(visible_projects_q(user))
-        .annotate(my_role=role_expression(user))
-        .filter(pk=project_id)
-        .first()
+    pk: int
+    my_role: str
+
+
+@functools.cache
+def _role_sql() -> str:
+    project, member = Project._meta.db_table, Membership._meta.db_table
+    return (
+        f"SELECT p.id, m.role FROM {project} p "
+        f"LEFT JOIN {member} m ON m.project_id = p.id AND m.user_id = %s WHERE p.id = %s"
     )
-    if project is None:
+
+
+def project_get_with_role(*, user: AnyUser, project_id: int) -> ProjectRole:
+    """A visible project's id and the caller's role (superusers: admin); 404 otherwise.
+
+    For requests on a project's contents (its image list, on every screen): one parameterised
+    statement built once, no model instance. The image counts of ``project_get_for_user`` scan
+    every image of the project, which on 100 000 images costs more than the page itself, and
+    compiling the ORM query was a third of a cached image page's CPU time.
+    """
+    if not user.is_authenticated:
         raise not_found()
-    return project
+    with connection.cursor() as cursor:
+        cursor.execute(_role_sql(), [user.pk, project_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise not_found()
+    role = Role.ADMIN if user.is_superuser else row[1]
+    if role is None:
+        raise not_found()
+    return ProjectRole(pk=row[0], my_role=role)
 
 
 def member_list(*, project: Project) -> QuerySet[Membership]:

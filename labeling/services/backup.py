@@ -38,6 +38,7 @@ from django.core.files.storage import default_storage
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 
+from labeling import listcache
 from labeling.models import Project
 from sightline.errors import ApplicationError
 
@@ -229,7 +230,9 @@ def project_restore(*, source: IO[bytes] | str) -> Project:
     )
     _reset_sequences({type(item.object) for item in objects} | {user_model})
     _restore_files(archive, manifest["files"])
-    return Project.objects.get(name=manifest["project"])
+    restored = Project.objects.get(name=manifest["project"])
+    listcache.project_changed(project_id=restored.pk)
+    return restored
 
 
 def _restore_users_keeping_ids(archive: zipfile.ZipFile) -> dict[int, int]:

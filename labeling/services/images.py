@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from labeling import imaging
+from labeling import imaging, listcache
 from labeling.models import ExplanationMask, Image, Project, Split
 from labeling.storage import cleanup_files_on_error, delete_files_on_commit, store_file
 from sightline.errors import ApplicationError
@@ -109,6 +109,7 @@ def image_create(
         image.full_clean()
         image.save()
         images.append(image)
+    listcache.project_changed(project_id=project.pk)
     return images
 
 
@@ -162,6 +163,7 @@ def image_update(*, image: Image, label: str | None = _UNSET, split: str = _UNSE
         image.split = split
     image.full_clean()
     image.save(update_fields=["label", "split"])
+    listcache.project_changed(project_id=image.project_id)
     return image
 
 
@@ -170,6 +172,7 @@ def image_delete(*, image: Image) -> None:
     """Delete an image and its prompts; its files go after commit unless another frame uses them."""
     names = {image.original.name, image.display.name, image.thumbnail.name}
     image.delete()
+    listcache.project_changed(project_id=image.project_id)
     still_used = set(Image.objects.filter(original__in=names).values_list("original", flat=True))
     delete_files_on_commit(sorted(names - still_used))
 

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from labeling import listcache
 from labeling.models import Image, Membership, Project, Role
 from labeling.storage import delete_files_on_commit
 from sightline.errors import ApplicationError
@@ -98,6 +99,7 @@ def project_update(
             project.positive_class = class_names[1] if len(class_names) > 1 else ""
     project.full_clean()
     project.save()
+    listcache.project_changed(project_id=project.pk)  # a class rename changes what lists show
     return project
 
 
@@ -107,7 +109,9 @@ def project_delete(*, project: Project) -> None:
     names: set[str] = set()
     for row in Image.objects.filter(project=project).values("original", "display", "thumbnail"):
         names.update(row.values())
+    pk = project.pk
     project.delete()
+    listcache.project_changed(project_id=pk)  # a project restored with this id starts afresh
     delete_files_on_commit(sorted(names))
 
 

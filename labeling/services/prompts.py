@@ -1,11 +1,30 @@
 """Saving attention prompts: immutable versions with optimistic concurrency.
 
-Each save names the version it was based on. Under a row lock on the prompt, a save based on the
-current version becomes the next version; any other save is stale: its mask is still kept in the
-history as an unnumbered ``conflict`` version (so no drawing is ever lost) and the caller gets a
-409. On PostgreSQL the lock serialises concurrent saves, so N saves based on the same version
-give exactly one winner; on SQLite ``select_for_update`` is a no-op but SQLite serialises
-writers itself, and the version check still runs inside the transaction.
+Each save names the version it was based on. A save based on the current version becomes the
+next version; any other save is stale: its mask is still kept in the history as an unnumbered
+``conflict`` version (so no drawing is ever lost) and the caller gets a 409.
+
+Two ways to record a version, with the same rows as the result:
+
+- The common save (PostgreSQL, the prompt exists, the base is current) is one statement,
+  ``_ACCEPT_SQL``: lock the prompt row if it is still at the base version, insert the version,
+  point the prompt at it. One statement is atomic by itself, so it runs without BEGIN and
+  COMMIT. Concurrent saves on one version queue on the row lock; PostgreSQL re-checks
+  ``current_version = base`` on the row the winner committed, so the others find no row and
+  take the general path below, which records them as conflicts.
+- Everything else (first save, stale base, SQLite) goes through ``_record_version``: in a
+  transaction, ``SELECT ... FOR UPDATE`` on the prompt (creating it if needed), then the
+  version insert and the prompt update. On SQLite ``select_for_update`` is a no-op but SQLite
+  serialises writers itself, and the version check still runs inside the transaction.
+
+Measured with ``tests/load/profile_requests.py`` (a 16x16 RLE prompt, in-process, PostgreSQL
+15, a shared 2-core machine, medians of several runs): through the general path a save request
+runs four queries (the view's image query, the locked SELECT, INSERT, UPDATE) between BEGIN and
+COMMIT, costing about 2.3 ms of the PostgreSQL backend's CPU; with the single statement it runs
+two and costs about 1.75 ms (the statement alone: 0.6 ms), and the web process no longer builds
+three ORM queries or runs ``full_clean``, about 3.5 ms of the request's 11.5 ms of CPU.
+``full_clean`` only re-checked values this module builds itself; the database's CHECK, UNIQUE
+and foreign-key constraints apply to both paths.
 """
 
 from __future__ import annotations
@@ -14,10 +33,11 @@ from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.utils import timezone
 from rest_framework import status
 
-from labeling import imaging
+from labeling import imaging, listcache
 from labeling.models import AttentionPrompt, Image, PromptVersion, VersionStatus
 from sightline.errors import ApplicationError
 
@@ -106,19 +126,117 @@ def prompt_save(
         )
     if window_center is None or window_width is None:
         window_center, window_width = image.window_center, image.window_width
-    prompt, version = _record_version(
-        image=image,
-        annotator=annotator,
-        target_class=target_class,
-        png=imaging.prompt_to_png(array),
-        counts=imaging.prompt_counts(array),
-        base_version=base_version,
-        window=(window_center, window_width),
-    )
+    save = {
+        "image": image,
+        "annotator": annotator,
+        "target_class": target_class,
+        "png": imaging.prompt_to_png(array),
+        "counts": imaging.prompt_counts(array),
+        "base_version": base_version,
+        "window": (window_center, window_width),
+    }
+    prompt, version = _record_accepted_version(**save) or _record_version(**save)
+    if version.version == 1:  # the image has one more prompt: its project's lists change
+        listcache.project_changed(project_id=image.project_id)
     # Raised after the transaction committed, so the conflict version stays in the history.
     if version.status == VersionStatus.CONFLICT:
         raise PromptConflict(prompt=prompt, rejected=version)
     return prompt, version
+
+
+# Tables and columns as in migration 0001; the tests compare its rows with _record_version's.
+_ACCEPT_SQL = """
+WITH base AS (
+    SELECT id FROM labeling_attentionprompt
+    WHERE image_id = %(image)s AND annotator_id = %(annotator)s
+        AND target_class = %(target_class)s AND current_version = %(base_version)s
+    FOR UPDATE
+), added AS (
+    INSERT INTO labeling_promptversion (
+        prompt_id, version, status, based_on, author_id, mask_png,
+        window_center, window_width, counts, size_bytes, created_at
+    )
+    SELECT id, %(version)s, %(status)s, %(base_version)s, %(annotator)s, %(png)s,
+        %(window_center)s, %(window_width)s, %(counts)s, %(size_bytes)s, %(now)s
+    FROM base
+    RETURNING id, prompt_id
+)
+UPDATE labeling_attentionprompt AS prompt
+SET current_version = %(version)s, current_id = added.id, updated_at = %(now)s
+FROM added
+WHERE prompt.id = added.prompt_id
+RETURNING prompt.id, added.id
+"""
+
+
+def _record_accepted_version(
+    *,
+    image: Image,
+    annotator: AbstractBaseUser,
+    target_class: str,
+    png: bytes,
+    counts: dict[str, int],
+    base_version: int,
+    window: tuple[float | None, float | None],
+) -> tuple[AttentionPrompt, PromptVersion] | None:
+    """Record an accepted save of an existing prompt in one statement, on PostgreSQL.
+
+    Returns None, having written nothing, when the prompt does not exist, is not at
+    ``base_version``, or the database is not PostgreSQL: ``_record_version`` decides those.
+    """
+    connection = connections[router.db_for_write(AttentionPrompt)]
+    if connection.vendor != "postgresql":
+        return None
+    now = timezone.now()
+    center, width = (None if value is None else float(value) for value in window)  # as clean()
+    counts_field = PromptVersion._meta.get_field("counts")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ACCEPT_SQL,
+            {
+                "image": image.pk,
+                "annotator": annotator.pk,
+                "target_class": target_class,
+                "base_version": base_version,
+                "version": base_version + 1,
+                "status": VersionStatus.ACCEPTED,
+                "png": png,
+                "window_center": center,
+                "window_width": width,
+                "counts": counts_field.get_db_prep_save(counts, connection),
+                "size_bytes": len(png),
+                "now": now,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    prompt_id, version_id = row
+    prompt = AttentionPrompt(
+        id=prompt_id,
+        image=image,
+        annotator=annotator,
+        target_class=target_class,
+        current_version=base_version + 1,
+        updated_at=now,
+    )
+    prompt.current = PromptVersion(
+        id=version_id,
+        prompt=prompt,
+        version=base_version + 1,
+        status=VersionStatus.ACCEPTED,
+        based_on=base_version,
+        author=annotator,
+        mask_png=png,
+        window_center=center,
+        window_width=width,
+        counts=counts,
+        size_bytes=len(png),
+        created_at=now,
+    )
+    for row_object in (prompt, prompt.current):  # as if loaded from the database
+        row_object._state.adding, row_object._state.db = False, connection.alias
+    return prompt, prompt.current
 
 
 @transaction.atomic

@@ -95,3 +95,54 @@ def test_a_json_save_without_any_base_version_is_a_428(annotator_client, image) 
 
     assert response.status_code == 428
     assert response.json()["error"]["code"] == "precondition_required"
+
+
+@pytest.mark.parametrize("persona", ["owner", "annotator", "reviewer", "superuser"])
+@pytest.mark.parametrize("query", ["", "?target_class=abnormal"])
+def test_the_prompt_get_answers_what_the_prompt_serializer_writes(
+    request, client_for, image, make_user, persona, query
+) -> None:
+    from labeling.models import AttentionPrompt
+    from labeling.serializers import PromptSerializer
+
+    user = (
+        make_user("root", is_superuser=True)
+        if persona == "superuser"
+        else (request.getfixturevalue(persona))
+    )
+    save_sample_prompt(image, user)
+    save_sample_prompt(image, user, base_version=1, seed=3)  # the current version is the second
+    prompt = AttentionPrompt.objects.get(annotator=user)
+
+    response = client_for(user).get(f"/api/v1/images/{image.pk}/prompts/mine/{query}")
+
+    assert response.status_code == 200
+    expected = PromptSerializer(prompt).data
+    assert response.json() == {**expected, "annotator": dict(expected["annotator"])}
+    assert response["ETag"] == '"2"'
+
+
+def test_the_prompt_get_follows_the_image_label_and_hides_other_targets(
+    owner_client, owner, image
+) -> None:
+    url = f"/api/v1/images/{image.pk}/prompts/mine/"
+    save_sample_prompt(image, owner)  # target "abnormal", the positive class
+    assert owner_client.get(url).status_code == 200
+
+    services.image_update(image=image, label="normal")  # the default target follows the label
+
+    assert owner_client.get(url).status_code == 404
+    assert owner_client.get(f"{url}?target_class=abnormal").status_code == 200
+    assert owner_client.get(f"{url}?target_class=normal").status_code == 404
+
+
+def test_a_removed_member_no_longer_reads_their_prompt(owner, annotator, annotator_client, image):
+    from labeling.models import Membership
+
+    save_sample_prompt(image, annotator)
+    url = f"/api/v1/images/{image.pk}/prompts/mine/"
+    assert annotator_client.get(url).status_code == 200
+
+    services.member_remove(membership=Membership.objects.get(user=annotator))
+
+    assert annotator_client.get(url).status_code == 404

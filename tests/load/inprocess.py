@@ -188,8 +188,15 @@ class Sample:
         }
 
 
-def measure(name: str, n: int, one: Callable[[int], Reply], expect: int = 200) -> Sample:
-    """Run ``one(i)`` ``n`` times; every reply must have status ``expect``."""
+def measure(
+    name: str,
+    n: int,
+    one: Callable[[int], Reply],
+    expect: int = 200,
+    before: Callable[[], None] | None = None,
+) -> Sample:
+    """Run ``one(i)`` ``n`` times; every reply must have status ``expect``. ``before``, when
+    given, runs before each request, outside the timing (to empty a cache, say)."""
     from django.db import connection
 
     sample = Sample(name)
@@ -197,6 +204,8 @@ def measure(name: str, n: int, one: Callable[[int], Reply], expect: int = 200) -
     db_before = backend_cpu_seconds()
     with connection.execute_wrapper(counter):
         for i in range(n):
+            if before is not None:
+                before()
             counter.n = 0
             cpu, wall = time.process_time(), time.perf_counter()
             reply = one(i)

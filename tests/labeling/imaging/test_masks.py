@@ -143,6 +143,17 @@ def test_a_boolean_array_is_not_a_prompt() -> None:
         prompt_to_png(np.ones((2, 2), dtype=bool))
 
 
+@pytest.mark.parametrize(("height", "width"), [(1, 1), (1, 7), (7, 1), (33, 17), (64, 64)])
+def test_prompt_png_holds_the_exact_pixels_for_any_shape_and_noise(height, width) -> None:
+    prompt = np.random.default_rng(height * width).integers(-1, 2, (height, width))
+    expected = np.select([prompt == 1, prompt == 0], [255, 0], 128)
+
+    with Image.open(io.BytesIO(prompt_to_png(prompt))) as image:  # Pillow, not our decoder
+        image.load()
+        assert (image.format, image.mode, image.size) == ("PNG", "L", (width, height))
+        np.testing.assert_array_equal(np.asarray(image), expected)
+
+
 def test_encoding_does_not_modify_the_prompt() -> None:
     prompt = _PROMPT.copy()
 
@@ -186,6 +197,19 @@ def test_rle_accepts_adjacent_runs_of_the_same_value() -> None:
         ({"width": 2, "height": 1, "rle": [[0.0, 2]]}, "entry 0 has value 0.0"),
         ({"width": 2, "height": 1, "rle": [[0, 0], [1, 2]]}, "entry 0 has run 0"),
         ({"width": 2, "height": 2, "rle": [[0, 3]]}, "runs cover 3 pixels but 2x2 needs 4"),
+        ({"width": 2, "height": 1, "rle": []}, "runs cover 0 pixels but 2x1 needs 2"),
+        ({"width": 2, "height": 1, "rle": [[True, 2]]}, "entry 0 has value True"),
+        ({"width": 2, "height": 1, "rle": [[0, 1], [1, True]]}, "entry 1 has run True"),
+        ({"width": 2, "height": 1, "rle": [[0, 1], [1, 1.0]]}, "entry 1 has run 1.0"),
+        ({"width": 2, "height": 1, "rle": [[0, 1], "ab"]}, "entry 1 is not a [value, run] pair"),
+        ({"width": 2, "height": 1, "rle": [[0, 1], None]}, "entry 1 is not a [value, run] pair"),
+        ({"width": 2, "height": 1, "rle": [[0, -1], [1, 3]]}, "entry 0 has run -1"),
+        ({"width": 2, "height": 1, "rle": [[0, 2**64]]}, f"runs cover {2**64} pixels"),
+        # int64 sums of these wrap around to 2: the check must not
+        (
+            {"width": 2, "height": 1, "rle": [[0, 2**63 - 1], [0, 2**63 - 1], [0, 4]]},
+            f"runs cover {2**64 + 2} pixels but 2x1 needs 2",
+        ),
     ],
 )
 def test_invalid_rle_is_refused_with_the_problem(obj: object, message: str) -> None:
@@ -193,6 +217,19 @@ def test_invalid_rle_is_refused_with_the_problem(obj: object, message: str) -> N
         prompt_from_rle(obj)  # type: ignore[arg-type]
 
     assert message in str(caught.value)
+
+
+def test_rle_pairs_may_be_tuples() -> None:
+    decoded = prompt_from_rle({"width": 3, "height": 1, "rle": [(1, 2), (-1, 1)]})
+
+    assert decoded.tolist() == [[1, 1, -1]]
+    assert decoded.dtype == np.int8
+
+
+def test_rle_of_a_512_brush_prompt_round_trips_exactly() -> None:
+    prompt = brush_prompt(3)
+
+    np.testing.assert_array_equal(prompt_from_rle(prompt_to_rle(prompt), size=(512, 512)), prompt)
 
 
 def test_rle_of_the_wrong_size_names_both_sizes() -> None:
