@@ -112,10 +112,15 @@ def write_decoy_digits(
       swatch (dilated by 1 px) and 3 background patches unimportant, the rest unclear.
 
     Images are named ``<split>_<index>.png`` (order shuffled), labels are ``"0"``..``"9"``.
+    The prompt simulation draws from its own random stream (spawned from ``seed``), so the
+    images, labels, swatches, ground truth and the choice of prompted images depend on ``seed``
+    only: both prompt styles of one seed hold the same images and differ only in their prompts
+    (so rows that ignore prompts, such as the baseline, compare across styles).
 
     Args:
         out: Destination folder (created; existing files of the same names are overwritten).
-        seed: Seed of every random choice (digit selection, corners, colours, prompts).
+        seed: Seed of every random choice (digit selection, order, corners, colours, which
+            images are prompted; the prompts from a separate stream spawned from it).
         n_train_per_class: Training images per digit (disjoint from val and test).
         n_val_per_class: Validation images per digit.
         n_test_per_class: Test images per digit.
@@ -139,6 +144,8 @@ def write_decoy_digits(
     n_classes = len(digits.target_names)
     counts = {"train": n_train_per_class, "val": n_val_per_class, "test": n_test_per_class}
     rng = np.random.default_rng(seed)
+    # A child stream: the boundary style draws nothing, so its files are as before the split.
+    prompt_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     chosen = _select_digits(rng, digits.target, counts, n_classes)
 
     out = prepare_folder(out)
@@ -160,7 +167,7 @@ def write_decoy_digits(
             )
             prompt = None
             if position in prompted:
-                prompt = _digit_prompt(rng, strokes, swatch_mask, prompt_style, size)
+                prompt = _digit_prompt(prompt_rng, strokes, swatch_mask, prompt_style, size)
             name = f"{split}_{position:04d}.png"
             (out / "images" / name).write_bytes(png_bytes(image))
             samples.append(Sample(name, str(label), split, prompt, strokes))

@@ -17,12 +17,25 @@ with ``p = 0.1`` and ``q = 0.9`` inflates the map about 9x. Here the self-normal
 ``g``-weighted mean score of the masks that keep ``x``. A constant score gives exactly a flat
 ``S``. Where no mask keeps ``x`` (``sum_j R_j(x) = 0``), ``S(x)`` is the mean of ``g(w_j)``.
 
-Refined map. ``A = 1`` on important pixels, ``0`` on unimportant pixels, and on unclear pixels
-``S`` min-max rescaled to [0, 1] over the image's unclear pixels. When ``S`` is flat there
-(range below :data:`FLAT_TOLERANCE` times its maximum: the scores do not depend on the unclear
-region) every unclear pixel gets 1, i.e. it is kept as the masks keep it by default. Min-max
-rescaling shows the estimator's sampling noise at full contrast when the scores barely vary:
-use enough masks.
+Refined map (deviation: the rescale). ``A = 1`` on important pixels, ``0`` on unimportant
+pixels, and on unclear pixels ``S`` rescaled to [0, 1] against the range of the weights it
+averages: ``(S - min_j g(w_j)) / (max_j g(w_j) - min_j g(w_j))`` per image. ``S`` is a convex
+combination of the ``g(w_j)`` (both mask styles), so this lies in [0, 1] and is an affine map of
+``S`` like a min-max rescale, but its range is fixed by the scores, not by the estimate: a pixel
+reaches 1 only if every mask that keeps it scored highest. The earlier min-max rescale over the
+image's unclear pixels stretched whatever spread ``S`` had to [0, 1]; when the scores barely
+depend on single pixels that spread is the estimator's sampling noise (about
+``std_j g(w_j) / sqrt(N q)``), so ``I * A`` became salt-and-pepper noise over the unclear region.
+Measured on DecoyDigits (quick preset, 32 masks, ``p = 0.5``, one seed, the same trained model
+refined both ways, prediction-time target): the mean ``|A - A'|`` over unclear pixels between
+two mask seeds falls from 0.207 to 0.095 (boundary prompts) and from 0.173 to 0.086 (scribble);
+``f_m(I * A)`` test accuracy 0.707 -> 0.723 (boundary), 0.500 -> 0.500 (scribble, 150 images).
+The rescale is not what keeps VAPL-P below VAPL there: ``f_m`` on the unrefined ``I * [D != 0]``
+reaches only 0.750 / 0.633 against ``f_o(I)`` 0.820 / 0.753, and with scribble prompts the
+prediction-time target (``refinement_target``) is the true class for only 0.333 of test images.
+When the weights are flat (range below :data:`FLAT_TOLERANCE` times their maximum: the scores do
+not depend on the unclear region) every unclear pixel gets 1, i.e. it is kept as the masks keep
+it by default.
 
 Cost: ``N + 1`` forward passes per image without a label (``N`` with one), batched over masks
 and images in chunks of ``chunk`` masked images, in ``inference_mode``; on CUDA the masked
@@ -213,23 +226,28 @@ def mask_scores(
     return scores.clone()
 
 
-def compose_refined(estimate: Tensor, prompt: Tensor) -> Tensor:
+def compose_refined(estimate: Tensor, prompt: Tensor, weights: Tensor) -> Tensor:
     """``A`` [B, 1, H, W] in [0, 1]: 1 important, 0 unimportant, rescaled ``S`` on unclear pixels.
+
+    ``S`` is rescaled against the range of ``weights`` (see the module docstring); differentiable
+    in both (``g`` is learnt through it).
 
     Args:
         estimate: ``S`` [B, 1, H, W] (only its unclear pixels are used).
         prompt: [B, 1, H, W] in {-1, 0, 1}.
+        weights: ``g(w_j)`` [B, N], the weights ``S`` averages.
     """
     important, unclear = _split_prompt(prompt)
-    inf = torch.tensor(float("inf"), device=estimate.device, dtype=estimate.dtype)
-    low = torch.where(unclear, estimate, inf).amin(dim=(1, 2, 3), keepdim=True)
-    high = torch.where(unclear, estimate, -inf).amax(dim=(1, 2, 3), keepdim=True)
+    weights = weights.to(estimate.dtype)
+    low = weights.amin(dim=1).view(-1, 1, 1, 1)
+    high = weights.amax(dim=1).view(-1, 1, 1, 1)
     spread = high - low
-    # Relative test: a constant score reproduces S up to rounding; no unclear pixel gives -inf.
+    # Relative test: constant scores give exactly equal weights (and S equal to them).
     flat = ~(spread > FLAT_TOLERANCE * high.abs())
-    safe_low = torch.where(flat, torch.zeros_like(low), low)
     safe_spread = torch.where(flat, torch.ones_like(spread), spread)
-    rescaled = torch.where(flat, torch.ones_like(estimate), (estimate - safe_low) / safe_spread)
+    # The clamp only absorbs rounding: S lies between the smallest and largest weight.
+    scaled = ((estimate - low) / safe_spread).clamp(0.0, 1.0)
+    rescaled = torch.where(flat, torch.ones_like(estimate), scaled)
     zero = torch.zeros_like(estimate)
     return torch.where(important, torch.ones_like(estimate), torch.where(unclear, rescaled, zero))
 
@@ -237,7 +255,8 @@ def compose_refined(estimate: Tensor, prompt: Tensor) -> Tensor:
 def refined_map(
     scores: Tensor, prompt: Tensor, masks: MaskSet, g: WeightFunction | None = None
 ) -> Tensor:
-    """``A`` from cached scores: ``compose_refined(aggregate(g(w)), D)``; differentiable in ``g``.
+    """``A`` from cached scores: ``compose_refined(aggregate(g(w)), D, g(w))``; differentiable
+    in ``g``.
 
     Args:
         scores: ``w`` [B, N] from :func:`mask_scores` with the same ``masks``.
@@ -246,7 +265,7 @@ def refined_map(
         g: weight function (``None``: identity).
     """
     weights = scores if g is None else g(scores)
-    return compose_refined(aggregate(weights, masks), prompt)
+    return compose_refined(aggregate(weights, masks), prompt, weights)
 
 
 def refine(
@@ -303,8 +322,9 @@ def refine(
             channels_last=channels_last,
             g=g,
         )
-        estimate = normalise_estimate(weighted.clone(), g(scores.clone()), masks)
-        return compose_refined(estimate, prompt).to(x.dtype)
+        weights = g(scores.clone())
+        estimate = normalise_estimate(weighted.clone(), weights, masks)
+        return compose_refined(estimate, prompt, weights).to(x.dtype)
 
 
 def _identity(w: Tensor) -> Tensor:

@@ -63,6 +63,19 @@ def test_decoy_digits_with_another_seed_differ(tmp_path: Path) -> None:
     assert _files(first) != _files(second)
 
 
+def test_decoy_digit_prompt_styles_of_one_seed_differ_only_in_their_prompts(
+    tmp_path: Path,
+) -> None:
+    boundary = _files(write_decoy_digits(tmp_path / "b", prompt_style="boundary", **SMALL_DIGITS))
+    scribble = _files(write_decoy_digits(tmp_path / "s", prompt_style="scribble", **SMALL_DIGITS))
+    assert boundary.keys() == scribble.keys()  # the same images carry a prompt
+    shared = [name for name in boundary if not name.startswith("prompts/")]
+    assert {"labels.csv"} < set(shared)
+    assert all(boundary[name] == scribble[name] for name in shared)
+    prompts = [name for name in boundary if name.startswith("prompts/")]
+    assert prompts and all(boundary[name] != scribble[name] for name in prompts)
+
+
 def test_decoy_digits_write_the_interchange_layout(tmp_path: Path) -> None:
     root = write_decoy_digits(tmp_path, prompt_fraction=0.5, **SMALL_DIGITS)
     rows = _rows(root)
