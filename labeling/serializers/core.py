@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from datetime import datetime
+from typing import Any
+
 from django.urls import reverse
 from rest_framework import serializers
 
@@ -156,6 +160,50 @@ class PromptSerializer(FastRepresentationMixin, serializers.ModelSerializer):
         if not prompt.current_id:
             return None
         return reverse("labeling:prompt-mask", args=[prompt.pk])
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def prompt_data(
+    *,
+    prompt_id: int,
+    image_id: int,
+    annotator: Any,
+    target_class: str,
+    version: int,
+    has_current: bool,
+    window_center: float | None,
+    window_width: float | None,
+    counts: dict[str, int] | None,
+    updated_at: datetime,
+) -> dict[str, Any]:
+    """``PromptSerializer``'s output, built directly, for the two hot paths that already hold
+    every value (a prompt GET's row, a save's new version): running the serializer, which copies
+    and walks its fields, cost about 1 ms of either. Tests compare the two outputs."""
+    head, tail = _prompt_mask_url_parts()
+    return {
+        "id": prompt_id,
+        "image": image_id,
+        "annotator": {
+            "id": annotator.pk,
+            "username": annotator.get_username(),
+            "is_superuser": bool(annotator.is_superuser),
+        },
+        "target_class": target_class,
+        "version": version,
+        "window_center": window_center,
+        "window_width": window_width,
+        "counts": counts,
+        "mask_url": f"{head}{prompt_id}{tail}" if has_current else None,
+        "updated_at": _DATETIME.to_representation(updated_at),
+    }
+
+
+@functools.cache
+def _prompt_mask_url_parts() -> tuple[str, str]:
+    head, tail = reverse("labeling:prompt-mask", args=[_URL_MARK]).split(str(_URL_MARK))
+    return head, tail
 
 
 class PromptVersionSerializer(serializers.ModelSerializer):
