@@ -7,14 +7,19 @@ import hashlib
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import connections, router
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Count, Exists, IntegerField, Model, OuterRef, QuerySet, Subquery
+from django.db import router
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from labeling import imaging
 from labeling.models import AttentionPrompt, ExplanationMask, Image, Membership, Project, Role
-from labeling.selectors.common import AnyUser, not_found, role_expression, visible_projects_q
+from labeling.selectors.common import (
+    AnyUser,
+    fetch_row,
+    not_found,
+    role_expression,
+    visible_projects_q,
+)
 from labeling.selectors.projects import ProjectRole
 from labeling.storage import read_file
 from sightline.errors import ApplicationError
@@ -97,24 +102,24 @@ def image_get_with_role(*, user: AnyUser, image_id: int) -> Image:
     """One visible image with its project and ``my_role`` only (no counts); 404 otherwise.
 
     For requests that act on an image rather than show it (a prompt's save): one SQL statement
-    built once per variant (``_with_role_sql``), rows turned into model instances with the
-    ORM's own converters. Compiling the equivalent ORM query (visibility EXISTS, role
-    subquery, ORDER BY of first()) was most of a prompt save's CPU for a member.
+    built once per variant (``_with_role_sql``), the row turned into model instances with the
+    ORM's own converters (``fetch_row``). Compiling the equivalent ORM query (visibility
+    EXISTS, role subquery, ORDER BY of first()) was most of a prompt save's CPU for a member.
     """
     if not user.is_authenticated:
         raise not_found()
     superuser = bool(user.is_superuser)
-    sql = _with_role_sql(superuser=superuser)
     params = [image_id] if superuser else [user.pk, image_id]
-    connection = connections[router.db_for_read(Image)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    image_fields, project_fields = Image._meta.concrete_fields, Project._meta.concrete_fields
+    role = Membership._meta.get_field("role")
+    row = fetch_row(
+        Image, _with_role_sql(superuser=superuser), params, [*image_fields, *project_fields, role]
+    )
     if row is None:
         raise not_found()
-    n_image = len(Image._meta.concrete_fields)
-    image = _instance(Image, row[:n_image], connection)
-    image.project = _instance(Project, row[n_image:-1], connection)
+    db, split = router.db_for_read(Image), len(image_fields)
+    image = Image.from_db(db, [f.attname for f in image_fields], row[:split])
+    image.project = Project.from_db(db, [f.attname for f in project_fields], row[split:-1])
     image.my_role = row[-1]
     return image
 
@@ -133,18 +138,6 @@ def _with_role_sql(*, superuser: bool) -> str:
         f"SELECT {', '.join(columns)}, {role} FROM {image.db_table} i "
         f"JOIN {project.db_table} p ON p.id = i.project_id {join}WHERE i.id = %s"
     )
-
-
-def _instance(model: type[Model], values: tuple, connection: BaseDatabaseWrapper) -> Model:
-    """A model instance from a row of its concrete columns, converted as the ORM converts."""
-    fields = model._meta.concrete_fields
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        col = field.cached_col
-        for converter in connection.ops.get_db_converters(col) + col.get_db_converters(connection):
-            value = converter(value, col, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
 
 
 def image_display_png(

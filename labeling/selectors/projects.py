@@ -5,12 +5,17 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from labeling.models import AttentionPrompt, Image, Membership, Project, Role
-from labeling.selectors.common import AnyUser, not_found, role_expression, visible_projects_q
+from labeling.selectors.common import (
+    AnyUser,
+    fetch_row,
+    not_found,
+    role_expression,
+    visible_projects_q,
+)
 
 
 def project_list_for_user(*, user: AnyUser) -> QuerySet[Project]:
@@ -63,13 +68,12 @@ def project_get_with_role(*, user: AnyUser, project_id: int) -> ProjectRole:
     For requests on a project's contents (its image list, on every screen): one parameterised
     statement built once, no model instance. The image counts of ``project_get_for_user`` scan
     every image of the project, which on 100 000 images costs more than the page itself, and
-    compiling the ORM query was a third of a cached image page's CPU time.
+    the ORM query was a third of a cached image page's CPU time.
     """
     if not user.is_authenticated:
         raise not_found()
-    with connection.cursor() as cursor:
-        cursor.execute(_role_sql(), [user.pk, project_id])
-        row = cursor.fetchone()
+    fields = [Project._meta.pk, Membership._meta.get_field("role")]
+    row = fetch_row(Project, _role_sql(), [user.pk, project_id], fields)
     if row is None:
         raise not_found()
     role = Role.ADMIN if user.is_superuser else row[1]

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import functools
-import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db import connection
-from django.db.models import QuerySet
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.db.models import Field, QuerySet
 
 from labeling.models import (
     AttentionPrompt,
@@ -22,6 +18,7 @@ from labeling.models import (
 )
 from labeling.selectors.common import (
     AnyUser,
+    fetch_row,
     not_found,
     role_expression,
     visible_projects_q,
@@ -118,17 +115,21 @@ def prompt_get_mine_on_image(
     if not superuser:
         params.append(user.pk)
     sql = _mine_sql(superuser=superuser, with_target=bool(target_class))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    row = fetch_row(AttentionPrompt, sql, params, _mine_fields())
     if row is None:
         raise not_found()
     pk, target, version, current_id, updated_at, center, width, counts = row
-    if isinstance(counts, str | bytes):  # SQLite returns JSON text; psycopg decodes jsonb
-        counts = json.loads(counts)
-    if isinstance(updated_at, str):  # SQLite returns text, in UTC as Django stores it
-        updated_at = timezone.make_aware(parse_datetime(updated_at), UTC)
     return PromptRow(pk, image_id, target, version, current_id, updated_at, center, width, counts)
+
+
+@functools.cache
+def _mine_fields() -> list[Field]:
+    """The model fields of :func:`_mine_sql`'s columns, in order (for their converters)."""
+    prompt, version = AttentionPrompt._meta, PromptVersion._meta
+    names = ("id", "target_class", "current_version", "current", "updated_at")
+    return [prompt.get_field(name) for name in names] + [
+        version.get_field(name) for name in ("window_center", "window_width", "counts")
+    ]
 
 
 def prompt_get_for_user(*, user: AnyUser, prompt_id: int) -> AttentionPrompt:
