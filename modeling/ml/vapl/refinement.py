@@ -33,6 +33,11 @@ two mask seeds falls from 0.207 to 0.095 (boundary prompts) and from 0.173 to 0.
 The rescale is not what keeps VAPL-P below VAPL there: ``f_m`` on the unrefined ``I * [D != 0]``
 reaches only 0.750 / 0.633 against ``f_o(I)`` 0.820 / 0.753, and with scribble prompts the
 prediction-time target (``refinement_target``) is the true class for only 0.333 of test images.
+A scale-only rescale (``S / max_j g(w_j)``, closer to the paper's pure normaliser) and the raw
+``S`` were compared on one trained model per prompt style (quick preset, 300 test images,
+prediction-time target): ``f_m(I * A)`` 0.523 / 0.553 / 0.427 (range / scale / raw, scribble)
+and 0.743 / 0.760 / 0.743 (boundary), against ``f_m(I * [D != 0])`` 0.783 / 0.753 and
+``f_o(I)`` 0.853 / 0.837: the rescale moves VAPL-P by a few points, the gap to VAPL is ``f_m``'s.
 When the weights are flat (range below :data:`FLAT_TOLERANCE` times their maximum: the scores do
 not depend on the unclear region) every unclear pixel gets 1, i.e. it is kept as the masks keep
 it by default.
