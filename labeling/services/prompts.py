@@ -7,7 +7,7 @@ next version; any other save is stale: its mask is still kept in the history as 
 Two ways to record a version, with the same rows as the result:
 
 - The common save (PostgreSQL, the prompt exists, the base is current) is one statement,
-  ``_ACCEPT_SQL``: lock the prompt row if it is still at the base version, insert the version,
+  ``_accept_sql()``: lock the prompt row if it is still at the base version, insert the version,
   point the prompt at it. One statement is atomic by itself, so it runs without BEGIN and
   COMMIT. Concurrent saves on one version queue on the row lock; PostgreSQL re-checks
   ``current_version = base`` on the row the winner committed, so the others find no row and
@@ -29,6 +29,7 @@ and foreign-key constraints apply to both paths.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -145,27 +146,48 @@ def prompt_save(
 
 
 # Tables and columns as in migration 0001; the tests compare its rows with _record_version's.
-_ACCEPT_SQL = """
+@functools.cache
+def _accept_sql() -> str:
+    """The one-statement accepted save, with table and column names from the models."""
+    prompt, version = AttentionPrompt._meta, PromptVersion._meta
+
+    def p(name: str) -> str:
+        return prompt.get_field(name).column
+
+    def v(name: str) -> str:
+        return version.get_field(name).column
+
+    inserted = (
+        "prompt",
+        "version",
+        "status",
+        "based_on",
+        "author",
+        "mask_png",
+        "window_center",
+        "window_width",
+        "counts",
+        "size_bytes",
+        "created_at",
+    )
+    return f"""
 WITH base AS (
-    SELECT id FROM labeling_attentionprompt
-    WHERE image_id = %(image)s AND annotator_id = %(annotator)s
-        AND target_class = %(target_class)s AND current_version = %(base_version)s
+    SELECT {prompt.pk.column} AS id FROM {prompt.db_table}
+    WHERE {p("image")} = %(image)s AND {p("annotator")} = %(annotator)s
+        AND {p("target_class")} = %(target_class)s AND {p("current_version")} = %(base_version)s
     FOR UPDATE
 ), added AS (
-    INSERT INTO labeling_promptversion (
-        prompt_id, version, status, based_on, author_id, mask_png,
-        window_center, window_width, counts, size_bytes, created_at
-    )
+    INSERT INTO {version.db_table} ({", ".join(v(name) for name in inserted)})
     SELECT id, %(version)s, %(status)s, %(base_version)s, %(annotator)s, %(png)s,
         %(window_center)s, %(window_width)s, %(counts)s, %(size_bytes)s, %(now)s
     FROM base
-    RETURNING id, prompt_id
+    RETURNING {version.pk.column} AS id, {v("prompt")} AS prompt_id
 )
-UPDATE labeling_attentionprompt AS prompt
-SET current_version = %(version)s, current_id = added.id, updated_at = %(now)s
+UPDATE {prompt.db_table} AS prompt
+SET {p("current_version")} = %(version)s, {p("current")} = added.id, {p("updated_at")} = %(now)s
 FROM added
-WHERE prompt.id = added.prompt_id
-RETURNING prompt.id, added.id
+WHERE prompt.{prompt.pk.column} = added.prompt_id
+RETURNING prompt.{prompt.pk.column}, added.id
 """
 
 
@@ -192,7 +214,7 @@ def _record_accepted_version(
     counts_field = PromptVersion._meta.get_field("counts")
     with connection.cursor() as cursor:
         cursor.execute(
-            _ACCEPT_SQL,
+            _accept_sql(),
             {
                 "image": image.pk,
                 "annotator": annotator.pk,
