@@ -194,11 +194,14 @@ def write_ct_nodules(
     - ``scribble``: nodule images: part of the nodule important; no-nodule images: three tissue
       patches important; both: marker and three background patches unimportant, rest unclear.
 
-    Labels are ``"nodule"`` and ``"no_nodule"``; names ``<split>_<index>.dcm``.
+    Labels are ``"nodule"`` and ``"no_nodule"``; names ``<split>_<index>.dcm``. The prompt
+    simulation draws from its own random stream (spawned from ``seed``), so both prompt styles
+    of one seed hold the same slices, labels, markers and choice of prompted images.
 
     Args:
         out: Destination folder.
-        seed: Seed of every random draw (and of the DICOM UIDs).
+        seed: Seed of every random draw (and of the DICOM UIDs; the prompts from a separate
+            stream spawned from it).
         n_train: Training images (alternating labels, shuffled: half with a nodule).
         n_val: Validation images.
         n_test: Test images.
@@ -214,6 +217,8 @@ def write_ct_nodules(
     if size < 24:
         raise ValueError(f"size {size} is too small for a nodule patch (minimum 24)")
     rng = np.random.default_rng(seed)
+    # Prompts draw from a child stream, so both prompt styles of a seed share their slices.
+    prompt_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     out = prepare_folder(out)
     samples = []
     for split, n in zip(SPLITS, (n_train, n_val, n_test), strict=True):
@@ -226,7 +231,7 @@ def write_ct_nodules(
             )
             prompt = None
             if position in prompted:
-                prompt = _ct_prompt(rng, nodule, marker, prompt_style, size)
+                prompt = _ct_prompt(prompt_rng, nodule, marker, prompt_style, size)
             name = f"{split}_{position:04d}.dcm"
             write_ct_dicom(out / "images" / name, hu, seed=seed, name=name, number=position + 1)
             samples.append(

@@ -164,6 +164,17 @@ def test_ct_nodules_with_the_same_seed_are_byte_identical(tmp_path: Path) -> Non
     assert _files(first) == _files(second)
 
 
+def test_ct_prompt_styles_of_one_seed_differ_only_in_their_prompts(tmp_path: Path) -> None:
+    boundary = _files(write_ct_nodules(tmp_path / "b", prompt_style="boundary", **SMALL_CT))
+    scribble = _files(write_ct_nodules(tmp_path / "s", prompt_style="scribble", **SMALL_CT))
+    assert boundary.keys() == scribble.keys()  # the same slices carry a prompt
+    shared = [name for name in boundary if not name.startswith("prompts/")]
+    assert any(name.endswith(".dcm") for name in shared)
+    assert all(boundary[name] == scribble[name] for name in shared)
+    prompts = [name for name in boundary if name.startswith("prompts/")]
+    assert prompts and all(boundary[name] != scribble[name] for name in prompts)
+
+
 def test_ct_marker_follows_the_label_in_train_and_val_only(tmp_path: Path) -> None:
     root = write_ct_nodules(
         tmp_path, n_train=16, n_val=8, n_test=40, size=24, marker_rate=1.0, prompt_fraction=0
