@@ -204,6 +204,7 @@ def run_refine(*, job: Job, reporter: JobReporter, device: torch.device, resume:
                 "grid": config.grid,
                 "seed": config.mask_seed,
                 "g": "learned" if config.learns_g else "identity",
+                "rescale": config.rescale,
                 "target": "the prompt's target class",
                 "resize": f"computed at {loaded.input_size}px, bilinear to the image size",
                 "quantisation": "round(255 * A), 8-bit PNG",

@@ -100,6 +100,7 @@ def test_a_refine_job_stores_t_of_d_for_every_prompt(
     refined = list(RefinedPrompt.objects.filter(model_version=version))
     assert job.result["prompts"] == len(refined) > 0
     assert refined[0].definition["n_masks"] == 8
+    assert refined[0].definition["rescale"] == "ratio"  # the version's own
     png = PILImage.open(io.BytesIO(artifact_read(refined[0].file)))
     assert png.size == (32, 32)
 

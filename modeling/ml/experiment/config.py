@@ -90,13 +90,15 @@ def preset(name: str) -> Config:
     # VAPL with 32 masks instead of 5000. With so few masks the paper's p = 0.1 leaves each
     # unclear pixel out of ~3 masks, so its estimate is mostly noise that the min-max rescale
     # then in use showed at full contrast; p = 0.5 (as RISE) leaves it out of ~16. The refined
-    # map is now rescaled against the weights' range (modeling.ml.vapl.refinement), which does
-    # not stretch that noise; the figures below predate that change. Measured on DecoyDigits
-    # (boundary prompts, lambda1 = 1, one seed): VAPL / VAPL-P test accuracy 0.833 / 0.760
-    # with pixel masks at p = 0.5 against 0.813 / 0.707 at p = 0.1, and 0.767 / 0.717 with
-    # smooth (RISE grid) masks at p = 0.5. lambda1 = 1 instead of 0.1: both streams start from
-    # scratch here, not from one pretrained network, and f_m's cross-entropy sees only the 25
-    # prompted images, so it needs the stronger tie to f_o (VAPL-P 0.627 at 0.1, 0.707 at 1).
+    # map is now a ratio to the mean weight (modeling.ml.vapl.refinement), which neither
+    # stretches that noise nor dims pixels that do not matter; the figures below were measured
+    # with the min-max rescale (kept for the comparison of p and mask styles). Measured on
+    # DecoyDigits (boundary prompts, lambda1 = 1, one seed): VAPL / VAPL-P test accuracy
+    # 0.833 / 0.760 with pixel masks at p = 0.5 against 0.813 / 0.707 at p = 0.1, and
+    # 0.767 / 0.717 with smooth (RISE grid) masks at p = 0.5. lambda1 = 1 instead of 0.1: both
+    # streams start from scratch here, not from one pretrained network, and f_m's cross-entropy
+    # sees only the 25 prompted images, so it needs the stronger tie to f_o (VAPL-P 0.627 at
+    # 0.1, 0.707 at 1).
     config["vapl"] = _vapl_section(VaplConfig.quick(n_masks=32, p=0.5, lambda1=1.0, epochs=12))
     return config
 

@@ -9,6 +9,8 @@ Ablation = Literal["no-refine", "no-share", "no-g"]
 MaskStyle = Literal["pixel", "smooth"]
 ABLATIONS = ("no-refine", "no-share", "no-g")
 MASK_STYLES = ("pixel", "smooth")
+Rescale = Literal["ratio", "range"]
+RESCALES = ("ratio", "range")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,10 @@ class VaplConfig:
         precise_bn: re-estimate both streams' BatchNorm statistics with the current weights at
             the start of every round and before every validation (not in the paper; see
             :mod:`modeling.ml.vapl.trainer`).
+        rescale: how the estimate ``S`` becomes ``A`` on unclear pixels: ``"ratio"``
+            (``min(1, S / mean_j g(w_j))``) or ``"range"`` (against the weights' range); see
+            :mod:`modeling.ml.vapl.refinement`. A record without it (written before it existed)
+            reads as ``"range"``, the rescale it was trained with.
     """
 
     lambda1: float = 0.1
@@ -76,12 +82,15 @@ class VaplConfig:
     patience: int | None = None
     param_reduction: Literal["sum", "mean"] = "sum"
     precise_bn: bool = True
+    rescale: Rescale = "ratio"
 
     def __post_init__(self) -> None:
         if self.param_reduction not in ("sum", "mean"):
             raise ValueError(
                 f"param_reduction must be 'sum' or 'mean', got {self.param_reduction!r}"
             )
+        if self.rescale not in RESCALES:
+            raise ValueError(f"unknown rescale {self.rescale!r}; expected one of {RESCALES}")
         if self.ablation is not None and self.ablation not in ABLATIONS:
             raise ValueError(f"unknown ablation {self.ablation!r}; expected one of {ABLATIONS}")
         if self.style not in MASK_STYLES:
@@ -137,8 +146,8 @@ class VaplConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VaplConfig:
-        """Inverse of :meth:`to_dict`."""
-        return cls(**data)
+        """Inverse of :meth:`to_dict` (a record without ``rescale`` reads as ``"range"``)."""
+        return cls(**{"rescale": "range", **data})
 
     def with_changes(self, **changes: Any) -> VaplConfig:
         """A copy with some fields replaced."""

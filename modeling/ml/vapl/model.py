@@ -107,6 +107,7 @@ class VaplModel(nn.Module):
                 grid=cfg.grid,
                 autocast=cfg.autocast,
                 channels_last=cfg.channels_last,
+                rescale=cfg.rescale,
             )
         return refined.to(x.device)
 

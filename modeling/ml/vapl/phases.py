@@ -124,7 +124,7 @@ def _refined(
     """``A`` for prompted images: from cached scores, or the unrefined prompt (``no-refine``)."""
     if cache is None or scores is None:
         return unrefined_map(prompt)
-    return refined_map(scores, prompt, cache.masks, model.g)
+    return refined_map(scores, prompt, cache.masks, model.g, model.config.rescale)
 
 
 def _masked(
@@ -272,7 +272,7 @@ def phase_g_step(
     y = cache.labels[rows].to(device)
     scores = cache.scores[rows.to(cache.scores.device)]
     model.g.train()
-    refined = refined_map(scores, prompt, cache.masks, model.g)
+    refined = refined_map(scores, prompt, cache.masks, model.g, config.rescale)
     with eval_mode(model.f_m):
         logits = model.f_m(x * refined.to(x.dtype))
     loss = F.cross_entropy(logits, y) + config.lambda3 * model.g.endpoint_penalty()

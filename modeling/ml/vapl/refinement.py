@@ -18,29 +18,37 @@ with ``p = 0.1`` and ``q = 0.9`` inflates the map about 9x. Here the self-normal
 ``S``. Where no mask keeps ``x`` (``sum_j R_j(x) = 0``), ``S(x)`` is the mean of ``g(w_j)``.
 
 Refined map (deviation: the rescale). ``A = 1`` on important pixels, ``0`` on unimportant
-pixels, and on unclear pixels ``S`` rescaled to [0, 1] against the range of the weights it
-averages: ``(S - min_j g(w_j)) / (max_j g(w_j) - min_j g(w_j))`` per image. ``S`` is a convex
-combination of the ``g(w_j)`` (both mask styles), so this lies in [0, 1] and is an affine map of
-``S`` like a min-max rescale, but its range is fixed by the scores, not by the estimate: a pixel
-reaches 1 only if every mask that keeps it scored highest. The earlier min-max rescale over the
-image's unclear pixels stretched whatever spread ``S`` had to [0, 1]; when the scores barely
-depend on single pixels that spread is the estimator's sampling noise (about
-``std_j g(w_j) / sqrt(N q)``), so ``I * A`` became salt-and-pepper noise over the unclear region.
-Measured on DecoyDigits (quick preset, 32 masks, ``p = 0.5``, one seed, the same trained model
-refined both ways, prediction-time target): the mean ``|A - A'|`` over unclear pixels between
-two mask seeds falls from 0.207 to 0.095 (boundary prompts) and from 0.173 to 0.086 (scribble);
-``f_m(I * A)`` test accuracy 0.707 -> 0.723 (boundary), 0.500 -> 0.500 (scribble, 150 images).
-The rescale is not what keeps VAPL-P below VAPL there: ``f_m`` on the unrefined ``I * [D != 0]``
-reaches only 0.750 / 0.633 against ``f_o(I)`` 0.820 / 0.753, and with scribble prompts the
-prediction-time target (``refinement_target``) is the true class for only 0.333 of test images.
-A scale-only rescale (``S / max_j g(w_j)``, closer to the paper's pure normaliser) and the raw
-``S`` were compared on one trained model per prompt style (quick preset, 300 test images,
-prediction-time target): ``f_m(I * A)`` 0.523 / 0.553 / 0.427 (range / scale / raw, scribble)
-and 0.743 / 0.760 / 0.743 (boundary), against ``f_m(I * [D != 0])`` 0.783 / 0.753 and
-``f_o(I)`` 0.853 / 0.837: the rescale moves VAPL-P by a few points, the gap to VAPL is ``f_m``'s.
-When the weights are flat (range below :data:`FLAT_TOLERANCE` times their maximum: the scores do
-not depend on the unclear region) every unclear pixel gets 1, i.e. it is kept as the masks keep
-it by default.
+pixels, and on unclear pixels ``S`` mapped to [0, 1] in one of two ways (``rescale``):
+
+* ``"ratio"`` (default): ``min(1, S / mean_j g(w_j))``, the mean weight of the masks that keep
+  ``x`` over the mean weight of all masks, capped at 1. A pixel whose presence does not change
+  the scores keeps its value (``A`` about 1), one whose presence lowers them is dimmed in
+  proportion. Like the paper's normaliser it divides by a constant per image and shifts
+  nothing. It keeps what the prompt leaves open unless the scores say it hurts the class, so,
+  unlike ``"range"``, it does not rank the pixels that help above those that do not matter.
+* ``"range"``: ``(S - min_j g(w_j)) / (max_j g(w_j) - min_j g(w_j))`` per image. ``S`` is a
+  convex combination of the ``g(w_j)``, so this lies in [0, 1]; a pixel reaches 1 only if every
+  mask that keeps it scored highest.
+
+With either, when the weights are flat (range below :data:`FLAT_TOLERANCE` times their maximum,
+all-zero weights included) every unclear pixel gets 1.
+
+A min-max rescale over the image's unclear pixels stretches whatever spread ``S`` has
+to [0, 1]; when the scores barely depend on single pixels that spread is the estimator's
+sampling noise (about ``std_j g(w_j) / sqrt(N q)``), and ``I * A`` becomes salt-and-pepper
+noise over the unclear region (mean ``|A - A'|`` over unclear pixels between two mask seeds
+0.207, against 0.095 with ``"range"``; DecoyDigits boundary prompts, quick preset, 32 masks,
+``p = 0.5``). Min-max and ``"range"`` also put a pixel that does not matter in the middle of
+[0, 1]: with scribble prompts (most of the strokes unclear) ``A`` averaged 0.51 over unclear
+pixels, ``I * A`` showed the unmarked strokes at half brightness, and both streams lost a third
+of their accuracy on it. Measured on one trained model per prompt style (quick preset trained
+with ``"range"``, 300 test images, prediction-time target), ``f_m(I * A)`` with ``"range"`` / a
+scale-only ``S / max_j g(w_j)`` / the raw ``S`` / ``"ratio"``: 0.523 / 0.553 / 0.427 / 0.770
+(scribble) and 0.743 / 0.760 / 0.743 / 0.757 (boundary); ``f_o`` on the same inputs 0.510 /
+0.547 / 0.457 / 0.843 and 0.800 / 0.800 / 0.793 / 0.813, against ``f_o(I)`` 0.853 and 0.837
+and ``f_o(I * [D != 0])`` 0.843 and 0.817. Refined at the true label, ``"ratio"`` gives
+``f_o(I * A)`` 0.873 (scribble), above ``f_o(I)``. Mean ``A`` over unclear pixels with
+``"ratio"``: 0.97-0.99.
 
 Cost: ``N + 1`` forward passes per image without a label (``N`` with one), batched over masks
 and images in chunks of ``chunk`` masked images, in ``inference_mode``; on CUDA the masked
@@ -57,6 +65,7 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import Tensor, nn
 
+from modeling.ml.vapl.config import RESCALES
 from modeling.ml.vapl.masks import MaskSet, aggregate, normalise_estimate
 
 FLAT_TOLERANCE = 1e-4
@@ -231,34 +240,48 @@ def mask_scores(
     return scores.clone()
 
 
-def compose_refined(estimate: Tensor, prompt: Tensor, weights: Tensor) -> Tensor:
+def compose_refined(
+    estimate: Tensor, prompt: Tensor, weights: Tensor, rescale: str = "ratio"
+) -> Tensor:
     """``A`` [B, 1, H, W] in [0, 1]: 1 important, 0 unimportant, rescaled ``S`` on unclear pixels.
 
-    ``S`` is rescaled against the range of ``weights`` (see the module docstring); differentiable
-    in both (``g`` is learnt through it).
+    ``rescale="ratio"``: ``min(1, S / mean_j g(w_j))``; ``"range"``: ``S`` against the range of
+    ``weights`` (see the module docstring). Differentiable in both (``g`` is learnt through it).
 
     Args:
         estimate: ``S`` [B, 1, H, W] (only its unclear pixels are used).
         prompt: [B, 1, H, W] in {-1, 0, 1}.
         weights: ``g(w_j)`` [B, N], the weights ``S`` averages.
+        rescale: ``"ratio"`` or ``"range"``.
     """
+    if rescale not in RESCALES:
+        raise ValueError(f"unknown rescale {rescale!r}; expected one of {RESCALES}")
     important, unclear = _split_prompt(prompt)
     weights = weights.to(estimate.dtype)
     low = weights.amin(dim=1).view(-1, 1, 1, 1)
     high = weights.amax(dim=1).view(-1, 1, 1, 1)
     spread = high - low
-    # Relative test: constant scores give exactly equal weights (and S equal to them).
+    # Relative test: constant scores give exactly equal weights (and S equal to them); all-zero
+    # weights are flat too.
     flat = ~(spread > FLAT_TOLERANCE * high.abs())
-    safe_spread = torch.where(flat, torch.ones_like(spread), spread)
-    # The clamp only absorbs rounding: S lies between the smallest and largest weight.
-    scaled = ((estimate - low) / safe_spread).clamp(0.0, 1.0)
+    if rescale == "ratio":
+        mean = weights.mean(dim=1).view(-1, 1, 1, 1)
+        scaled = (estimate / torch.where(flat, torch.ones_like(mean), mean)).clamp(0.0, 1.0)
+    else:
+        safe_spread = torch.where(flat, torch.ones_like(spread), spread)
+        # The clamp only absorbs rounding: S lies between the smallest and largest weight.
+        scaled = ((estimate - low) / safe_spread).clamp(0.0, 1.0)
     rescaled = torch.where(flat, torch.ones_like(estimate), scaled)
     zero = torch.zeros_like(estimate)
     return torch.where(important, torch.ones_like(estimate), torch.where(unclear, rescaled, zero))
 
 
 def refined_map(
-    scores: Tensor, prompt: Tensor, masks: MaskSet, g: WeightFunction | None = None
+    scores: Tensor,
+    prompt: Tensor,
+    masks: MaskSet,
+    g: WeightFunction | None = None,
+    rescale: str = "ratio",
 ) -> Tensor:
     """``A`` from cached scores: ``compose_refined(aggregate(g(w)), D, g(w))``; differentiable
     in ``g``.
@@ -268,9 +291,10 @@ def refined_map(
         prompt: [B, 1, H, W] in {-1, 0, 1}.
         masks: the mask set.
         g: weight function (``None``: identity).
+        rescale: ``"ratio"`` or ``"range"`` (:func:`compose_refined`).
     """
     weights = scores if g is None else g(scores)
-    return compose_refined(aggregate(weights, masks), prompt, weights)
+    return compose_refined(aggregate(weights, masks), prompt, weights, rescale)
 
 
 def refine(
@@ -288,6 +312,7 @@ def refine(
     grid: int = 7,
     autocast: bool | None = None,
     channels_last: bool | None = None,
+    rescale: str = "ratio",
 ) -> Tensor:
     """The refined prompt ``A = t(D)`` [B, 1, H, W] in [0, 1] (see the module docstring).
 
@@ -329,7 +354,7 @@ def refine(
         )
         weights = g(scores.clone())
         estimate = normalise_estimate(weighted.clone(), weights, masks)
-        return compose_refined(estimate, prompt, weights).to(x.dtype)
+        return compose_refined(estimate, prompt, weights, rescale).to(x.dtype)
 
 
 def _identity(w: Tensor) -> Tensor:

@@ -113,6 +113,24 @@ def test_refine_keeps_the_prompt_constraints(model: VaplModel) -> None:
     assert torch.all(refined[prompt == 0] == 0)
 
 
+@pytest.mark.parametrize("rescale", ["ratio", "range"])
+def test_refine_uses_the_configured_rescale(model: VaplModel, rescale: str) -> None:
+    x, prompt = _batch()
+    configured = VaplModel.build(BACKBONE, CONFIG.with_changes(rescale=rescale))
+    configured.load_state_dict(model.state_dict())
+    expected = refine(
+        model.f_m, x, prompt, n_masks=16, p=CONFIG.p, g=model.g, chunk=64, rescale=rescale
+    )
+    assert torch.allclose(configured.eval().refine(x, prompt), expected, atol=1e-6)
+
+
+def test_a_config_record_without_rescale_reads_as_range() -> None:
+    record = CONFIG.to_dict()
+    del record["rescale"]
+    assert VaplConfig.from_dict(record).rescale == "range"
+    assert VaplConfig.from_dict(CONFIG.to_dict()).rescale == "ratio"
+
+
 def test_explain_gives_grad_cam_of_the_stream_that_predicts(model: VaplModel) -> None:
     x, prompt = _batch()
     target = torch.tensor([0, 1, 1])
@@ -176,7 +194,8 @@ def test_the_no_share_ablation_switches_off_both_sharing_terms() -> None:
 
 
 @pytest.mark.parametrize(
-    "changes", [{"ablation": "no-such"}, {"style": "blurry"}, {"p": 1.0}, {"n_masks": 0}]
+    "changes",
+    [{"ablation": "no-such"}, {"style": "blurry"}, {"p": 1.0}, {"n_masks": 0}, {"rescale": "max"}],
 )
 def test_the_config_rejects_invalid_values(changes: dict[str, object]) -> None:
     with pytest.raises(ValueError):

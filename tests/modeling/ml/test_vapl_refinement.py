@@ -29,11 +29,29 @@ def _unclear(batch: int = 1, size: int = 8) -> torch.Tensor:
 def test_it_highlights_the_only_region_the_model_looks_at() -> None:
     model = RegionModel(ROWS, COLS)
     refined = refine(
-        model, torch.ones(1, 3, 8, 8), _unclear(), n_masks=1000, label=torch.tensor([1])
+        model,
+        torch.ones(1, 3, 8, 8),
+        _unclear(),
+        n_masks=1000,
+        label=torch.tensor([1]),
+        rescale="range",
     )
     inside = torch.zeros(8, 8, dtype=torch.bool)
     inside[ROWS, COLS] = True
     assert float(refined[0, 0][inside].min()) > float(refined[0, 0][~inside].max())
+
+
+def test_the_ratio_rescale_dims_only_the_region_that_lowers_the_score() -> None:
+    # The class-1 score falls as the region brightens: the region works against the class.
+    model = RegionModel(ROWS, COLS, scale=-20.0, offset=0.5)
+    refined = refine(
+        model, torch.ones(1, 3, 8, 8), _unclear(), n_masks=1000, label=torch.tensor([1])
+    )
+    inside = torch.zeros(8, 8, dtype=torch.bool)
+    inside[ROWS, COLS] = True
+    assert float(refined[0, 0][inside].max()) < float(refined[0, 0][~inside].min())
+    assert float(refined[0, 0][inside].mean()) < 0.8
+    assert float(refined[0, 0][~inside].mean()) > 0.95  # pixels that do not matter stay
 
 
 def test_important_pixels_are_one_and_unimportant_pixels_zero() -> None:
@@ -84,7 +102,14 @@ def test_an_image_refined_alone_or_in_a_batch_gets_the_same_map() -> None:
 def test_smooth_masks_also_find_the_region() -> None:
     model = RegionModel(slice(0, 4), slice(0, 4))
     refined = refine(
-        model, torch.ones(1, 3, 8, 8), _unclear(), n_masks=600, style="smooth", grid=2, p=0.5
+        model,
+        torch.ones(1, 3, 8, 8),
+        _unclear(),
+        n_masks=600,
+        style="smooth",
+        grid=2,
+        p=0.5,
+        rescale="range",
     )
     # Contrast is measured against the weights' range, so a region holding only part of the
     # evidence stays below 1 (here about 0.60 against 0.39).
@@ -174,17 +199,34 @@ def _compose_prompt() -> torch.Tensor:
 def test_the_estimate_is_rescaled_against_the_range_of_the_weights() -> None:
     weights = torch.tensor([[0.4, 0.6, 0.5]])  # range [0.4, 0.6]
     estimate = torch.tensor([[[[0.50, 0.55], [0.9, 0.9]]]])
-    refined = compose_refined(estimate, _compose_prompt(), weights)
+    refined = compose_refined(estimate, _compose_prompt(), weights, "range")
     # (0.50 - 0.4) / 0.2 = 0.5 and (0.55 - 0.4) / 0.2 = 0.75; important 1, unimportant 0
     expected = torch.tensor([[[[0.5, 0.75], [1.0, 0.0]]]])
     assert torch.allclose(refined, expected, atol=1e-6)
 
 
-def test_constant_weights_keep_every_unclear_pixel() -> None:
-    weights = torch.full((1, 4), 0.3)
-    estimate = torch.tensor([[[[0.3, 0.3], [0.3, 0.3]]]])
-    refined = compose_refined(estimate, _compose_prompt(), weights)
+def test_the_ratio_rescale_divides_by_the_mean_weight_and_caps_at_one() -> None:
+    weights = torch.tensor([[0.4, 0.6, 0.5]])  # mean 0.5
+    estimate = torch.tensor([[[[0.45, 0.55], [0.9, 0.9]]]])
+    refined = compose_refined(estimate, _compose_prompt(), weights, "ratio")
+    # 0.45 / 0.5 = 0.9; 0.55 / 0.5 = 1.1, capped at 1; important 1, unimportant 0
+    expected = torch.tensor([[[[0.9, 1.0], [1.0, 0.0]]]])
+    assert torch.allclose(refined, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("rescale", ["ratio", "range"])
+@pytest.mark.parametrize("value", [0.3, 0.0])
+def test_constant_weights_keep_every_unclear_pixel(rescale: str, value: float) -> None:
+    weights = torch.full((1, 4), value)
+    estimate = torch.full((1, 1, 2, 2), value)
+    refined = compose_refined(estimate, _compose_prompt(), weights, rescale)
     assert torch.equal(refined, torch.tensor([[[[1.0, 1.0], [1.0, 0.0]]]]))
+
+
+def test_an_unknown_rescale_is_refused() -> None:
+    weights, estimate = torch.full((1, 4), 0.3), torch.full((1, 1, 2, 2), 0.3)
+    with pytest.raises(ValueError, match="rescale"):
+        compose_refined(estimate, _compose_prompt(), weights, "minmax")
 
 
 def test_averaging_noise_is_not_stretched_to_full_contrast() -> None:
@@ -192,10 +234,13 @@ def test_averaging_noise_is_not_stretched_to_full_contrast() -> None:
     generator = torch.Generator().manual_seed(0)
     scores = 0.5 + 0.05 * torch.rand(1, 64, generator=generator)
     masks = MaskSet(64, (8, 8), p=0.5, seed=3)
-    refined = refined_map(scores, _unclear(), masks)
+    refined = refined_map(scores, _unclear(), masks, rescale="range")
     spread = float(refined.max() - refined.min())
     assert spread < 0.6  # a min-max rescale over the unclear pixels would give exactly 1
     assert 0.2 < float(refined.mean()) < 0.8  # about the middle of the weights' range
+    # The ratio keeps pixels that do not matter: noise of a few percent of the mean weight.
+    ratio = refined_map(scores, _unclear(), masks, rescale="ratio")
+    assert float(ratio.min()) > 0.9
 
 
 def test_weights_and_estimate_come_from_the_same_scores_in_refine_and_refined_map() -> None:
