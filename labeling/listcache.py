@@ -4,9 +4,10 @@ Listing a project's images is the request every screen of the product starts wit
 costs a count over the project and fifty serialized rows (about 15 ms of web CPU and 2 ms of
 PostgreSQL for a 50-row page; tests/load/profile_requests.py). Between two changes of a
 project's images every member sees the same page for the same query (the list holds nothing
-per user: visibility and role are checked before the cache is consulted), so the page's data is
-kept in the default cache (Redis in production, shared by every web process) under
-``labeling:images:<project id>:<hash of the absolute request URL>``, with the project's
+per user: visibility and role are checked before the cache is consulted), so the page, as the
+JSON bytes it is sent as (``sightline.renderers``), is kept in the default cache (Redis in
+production, shared by every web process) under
+``labeling:images:<project id>:<hash of "json " and the absolute request URL>``, with the project's
 *revision* at the time it was computed; a page whose revision is not the current one is a miss.
 
 The *revision* is a random token stored per project. Services that change what a list shows
@@ -81,9 +82,9 @@ def project_changed(*, project_id: int) -> None:
 def cached_page(project_id: int, url: str, build: Callable[[], Any]) -> Any:
     """``build()``'s result for ``url`` at the project's revision.
 
-    ``url`` names what is built: the absolute request URL of a list page (its host, filters and
-    page), or a fixed name for the project's detail with its image counts, which change with
-    the same writes.
+    ``url`` names what is built: a list page's JSON by ``"json "`` and its absolute request URL
+    (its host, filters and page), or a fixed name for the project's detail with its image
+    counts, which change with the same writes.
 
     One cache round trip on a hit: the page is stored with the revision it was computed at,
     and read together with the project's current revision. ``build`` runs on a miss and when

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -36,6 +34,7 @@ from labeling.serializers import (
     WindowInput,
 )
 from sightline.errors import ErrorSerializer
+from sightline.renderers import RenderedJSON, render_json
 from sightline.schema import errors
 
 _CONTENT_TYPES = {
@@ -56,16 +55,18 @@ class ImageListApi(APIView):
         project = selectors.project_get_with_role(user=request.user, project_id=project_id)
         self.check_object_permissions(request, project)
 
-        def page() -> Any:  # a cached page's query was valid when it was computed
+        def page() -> bytes:  # a cached page's query was valid when it was computed
             query = validated(ImageFilterInput, request.query_params.dict())
             filters = selectors.ImageFilters(**query)
             images = selectors.image_list_for_user(
                 user=request.user, project=project, filters=filters
             )
-            return paginated(request, self, images, ImageSerializer).data
+            return render_json(paginated(request, self, images, ImageSerializer).data)
 
-        # Every member sees the same page until the project's images change (labeling.listcache).
-        return Response(listcache.cached_page(project.pk, request.build_absolute_uri(), page))
+        # Every member sees the same page until the project's images change (labeling.listcache),
+        # kept as the JSON it is sent as (sightline.renderers).
+        name = "json " + request.build_absolute_uri()
+        return Response(RenderedJSON(listcache.cached_page(project.pk, name, page)))
 
     @extend_schema(
         request={"multipart/form-data": ImageUploadInput},

@@ -30,6 +30,7 @@ from labeling.serializers import (
     PromptVersionSerializer,
     TargetClassInput,
     WindowInput,
+    plain_target_class,
     prompt_data,
 )
 from sightline.schema import errors
@@ -77,16 +78,18 @@ class MyPromptApi(APIView):
 
     @extend_schema(parameters=[TargetClassInput], responses=PromptSerializer)
     def get(self, request: Request, image_id: int) -> Response:
-        query = TargetClassInput(data=request.query_params.dict())
-        if not query.is_valid():
-            _image(self, request, image_id)  # an invisible image is a 404 before a bad query
-            query.is_valid(raise_exception=True)
+        params = request.query_params.dict()
+        plain, target = plain_target_class(params)
+        if not plain:
+            query = TargetClassInput(data=params)
+            if not query.is_valid():
+                _image(self, request, image_id)  # an invisible image is a 404 before a bad query
+                query.is_valid(raise_exception=True)
+            target = query.validated_data.get("target_class")
         # One query for the image's visibility and the prompt (the hot path: every member may
         # read their own prompt, see the selector), answered without the serializer.
         prompt = selectors.prompt_get_mine_on_image(
-            user=request.user,
-            image_id=image_id,
-            target_class=query.validated_data.get("target_class"),
+            user=request.user, image_id=image_id, target_class=target
         )
         etag = f'"{prompt.current_version}"'
         if _matches(request.headers.get("If-None-Match"), prompt.current_version):

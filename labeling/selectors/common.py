@@ -3,8 +3,9 @@ of the hot paths' prepared statements."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connections, router
@@ -22,6 +23,7 @@ from django.db.models import (
 from rest_framework import status
 
 from labeling.models import Membership, Role
+from sightline.db import prepared_cursor
 from sightline.errors import ApplicationError
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -53,19 +55,47 @@ def role_expression(user: AnyUser, project_field: str = "pk") -> Expression:
 def fetch_row(
     model: type[Model], sql: str, params: Sequence[Any], fields: Sequence[Field]
 ) -> list[Any] | None:
-    """One row of a prepared statement of the hot paths, its columns converted as the ORM
-    converts ``fields`` (JSON text decoded, SQLite's date-time text parsed); ``None`` when no
-    row. Runs on the database ``model`` is read from."""
+    """One row of a fixed statement of the hot paths, its columns converted as the ORM converts
+    ``fields`` (JSON text decoded, SQLite's date-time text parsed); ``None`` when no row. Runs
+    on the database ``model`` is read from, prepared on the server there when it is PostgreSQL
+    (``sightline.db``). ``sql`` is built once and always names the columns of ``fields``: the
+    converters are looked up once per statement and connection."""
     connection = connections[router.db_for_read(model)]
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
-    values = []
-    for field, value in zip(fields, row, strict=True):
-        col = field.cached_col
-        for converter in connection.ops.get_db_converters(col) + col.get_db_converters(connection):
-            value = converter(value, col, connection)
-        values.append(value)
-    return values
+    return [
+        _convert(value, col, converters, connection)
+        for value, (col, converters) in zip(row, _converters(connection, sql, fields), strict=True)
+    ]
+
+
+def _convert(value: Any, col: Any, converters: list[Callable[..., Any]], connection: Any) -> Any:
+    for converter in converters:
+        value = converter(value, col, connection)
+    return value
+
+
+# Per connection object (one per thread), as the backend's converters are its methods.
+_CONVERTERS: WeakKeyDictionary[Any, dict[str, list[tuple[Any, list[Callable[..., Any]]]]]] = (
+    WeakKeyDictionary()
+)
+
+
+def _converters(
+    connection: Any, sql: str, fields: Sequence[Field]
+) -> list[tuple[Any, list[Callable[..., Any]]]]:
+    """Each column's expression and the ORM's converters for it on ``connection``."""
+    known = _CONVERTERS.setdefault(connection, {})
+    found = known.get(sql)
+    if found is None:
+        found = known[sql] = [
+            (
+                col := field.cached_col,
+                connection.ops.get_db_converters(col) + col.get_db_converters(connection),
+            )
+            for field in fields
+        ]
+    return found

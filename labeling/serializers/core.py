@@ -327,6 +327,30 @@ class TargetClassInput(serializers.Serializer):
     target_class = serializers.CharField(required=False, max_length=200)
 
 
+def plain_target_class(query: dict[str, Any]) -> tuple[bool, str | None]:
+    """``(True, target_class)`` when ``query`` holds no ``target_class`` or a usual one (1 to
+    200 printable ASCII characters, no surrounding spaces), which ``TargetClassInput`` would
+    accept unchanged; ``(False, None)`` otherwise, for the serializer to decide.
+
+    The prompt GET reads this on every request: building and running the serializer (which
+    deep-copies its fields) cost 25 us of the request's 0.8 to 1 ms of CPU.
+    """
+    value = query.get("target_class")
+    if value is None:
+        return True, None
+    plain = (
+        isinstance(value, str)
+        and 0 < len(value) <= _TARGET_CLASS_MAX_LENGTH
+        and value.isascii()
+        and value.isprintable()
+        and value == value.strip()
+    )
+    return (True, value) if plain else (False, None)
+
+
+_TARGET_CLASS_MAX_LENGTH = TargetClassInput().fields["target_class"].max_length
+
+
 class PromptSaveInput(WindowInput):
     # {width, height, rle}: validated in full (sizes, values, run lengths) by the service.
     mask = serializers.JSONField()

@@ -146,3 +146,40 @@ def test_a_removed_member_no_longer_reads_their_prompt(owner, annotator, annotat
     services.member_remove(membership=Membership.objects.get(user=annotator))
 
     assert annotator_client.get(url).status_code == 404
+
+
+PLAIN_TARGETS = (None, "abnormal", "a b", "x" * 200)
+OTHER_TARGETS = ("x" * 201, "", "   ", " abnormal", "abnormal\n", "a\tb", "a\x00b")
+OTHER_TARGETS += ("anormal\u00e9", "\ud800", "a\x7fb")
+
+
+@pytest.mark.parametrize("value", PLAIN_TARGETS + OTHER_TARGETS)
+def test_the_plain_target_class_shortcut_agrees_with_the_serializer(value) -> None:
+    from labeling.serializers import TargetClassInput, plain_target_class
+
+    query = {} if value is None else {"target_class": value}
+    plain, target = plain_target_class(query)
+    serializer = TargetClassInput(data=query)
+
+    if plain:  # taken as it is only where the serializer accepts it unchanged
+        assert serializer.is_valid()
+        assert serializer.validated_data.get("target_class") == target
+    else:  # everything else is left to the serializer
+        assert target is None
+        assert value is not None
+    assert plain == (value in PLAIN_TARGETS)
+
+
+def test_a_target_class_the_shortcut_leaves_to_the_serializer_is_still_cleaned(
+    annotator_client, annotator, image
+) -> None:
+    save_sample_prompt(image, annotator)
+    url = f"/api/v1/images/{image.pk}/prompts/mine/"
+
+    padded = annotator_client.get(url, {"target_class": " abnormal "})  # trimmed, as before
+    blank = annotator_client.get(url, {"target_class": ""})
+
+    assert padded.status_code == 200
+    assert padded.json()["target_class"] == "abnormal"
+    assert blank.status_code == 400
+    assert "target_class" in str(blank.json()["error"]["detail"])

@@ -129,3 +129,48 @@ def test_the_project_detail_keeps_each_callers_role_and_follows_new_images(
 
     detail = annotator_client.get(url).json()
     assert (detail["image_count"], detail["description"]) == (2, "changed")
+
+
+def test_a_cached_page_is_byte_for_byte_the_page_built_without_the_cache(
+    owner_client, project, image, monkeypatch
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"/api/v1/projects/{project.pk}/images/?ordering=name"
+    with CaptureQueriesContext(connection) as building:
+        built = owner_client.get(url)  # computed and stored
+    with CaptureQueriesContext(connection) as reading:
+        cached = owner_client.get(url)
+    assert len(reading) < len(building)  # no count, no rows: the page came from the cache
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "get_many", unreachable)
+    uncached = owner_client.get(url)
+
+    assert built.status_code == cached.status_code == uncached.status_code == 200
+    assert cached.content == built.content == uncached.content
+    assert cached["Content-Type"] == uncached["Content-Type"] == "application/json"
+    assert cached.json()["results"][0]["name"] == "first.png"
+
+
+def test_a_cached_page_is_also_served_indented_and_in_the_browsable_api(
+    owner_client, project, image
+) -> None:
+    from rest_framework.renderers import JSONRenderer
+
+    url = f"/api/v1/projects/{project.pk}/images/"
+    plain = owner_client.get(url)  # stored as compact JSON
+
+    indented = owner_client.get(url, HTTP_ACCEPT="application/json; indent=4")
+    browsable = owner_client.get(url, HTTP_ACCEPT="text/html")
+
+    expected = JSONRenderer().render(plain.json(), "application/json; indent=4", {})
+    assert indented.status_code == 200
+    assert indented.content == expected
+    assert indented["Content-Type"] == "application/json"
+    assert browsable.status_code == 200
+    assert browsable["Content-Type"].startswith("text/html")
+    assert "first.png" in browsable.content.decode()
