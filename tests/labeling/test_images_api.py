@@ -212,6 +212,7 @@ def _names(client: APIClient, project: Project, query: str = "") -> list[str]:
         ("has_prompt=false", ["scan2.png", "scan3.png", "scan4.png", "scan5.png"]),
         ("annotator=annotator", ["scan0.png", "scan1.png"]),
         ("annotator=owner", []),
+        ("annotator=nobody-by-that-name", []),
         ("search=AN4", ["scan4.png"]),
         ("split=train&label=abnormal", ["scan1.png"]),
         ("ordering=-name&split=train", ["scan5.png", "scan1.png", "scan0.png"]),

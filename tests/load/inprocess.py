@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/perf"
@@ -77,9 +78,34 @@ def argument_parser(description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def ensure_database(database_url: str) -> None:
+    """Creates the PostgreSQL database of ``database_url`` when it does not exist yet.
+
+    Raises:
+        SystemExit: the server cannot be reached (a message naming the URL, exit status 1).
+    """
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    try:
+        with psycopg.connect(maintenance, autocommit=True) as connection:
+            found = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+            ).fetchone()
+            if found is None:
+                connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as error:
+        raise SystemExit(f"cannot prepare the database of {database_url}: {error}") from None
+
+
 def start(args: argparse.Namespace) -> Callable[..., Iterable[bytes]]:
-    """``configure`` with the parsed options of ``argument_parser``, then ``migrate``; returns
-    the WSGI application."""
+    """``configure`` with the parsed options of ``argument_parser`` (the database created when
+    missing), then ``migrate``; returns the WSGI application."""
+    if args.database_url.startswith(("postgres://", "postgresql://")):
+        ensure_database(args.database_url)
     application = configure(database_url=args.database_url, cache_url=args.cache_url)
     migrate()
     return application
