@@ -118,10 +118,18 @@ def test_refine_uses_the_configured_rescale(model: VaplModel, rescale: str) -> N
     x, prompt = _batch()
     configured = VaplModel.build(BACKBONE, CONFIG.with_changes(rescale=rescale))
     configured.load_state_dict(model.state_dict())
-    expected = refine(
-        model.f_m, x, prompt, n_masks=16, p=CONFIG.p, g=model.g, chunk=64, rescale=rescale
-    )
-    assert torch.allclose(configured.eval().refine(x, prompt), expected, atol=1e-6)
+    with torch.no_grad():  # unsaturated scores: otherwise the weights are flat and A is all 1
+        configured.f_m.fc.weight.mul_(0.01)
+    other = "range" if rescale == "ratio" else "ratio"
+    maps = {
+        name: refine(
+            configured.f_m, x, prompt, n_masks=16, p=CONFIG.p, g=configured.g, chunk=64,
+            rescale=name,
+        )
+        for name in (rescale, other)
+    }  # fmt: skip
+    assert not torch.allclose(maps[rescale], maps[other], atol=1e-3)  # the two can be told apart
+    assert torch.allclose(configured.eval().refine(x, prompt), maps[rescale], atol=1e-6)
 
 
 def test_a_config_record_without_rescale_reads_as_range() -> None:
