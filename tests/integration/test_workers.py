@@ -108,14 +108,16 @@ def test_a_job_longer_than_the_visibility_timeout_runs_once(
     workers = [start_worker(wait=False, CELERY_VISIBILITY_TIMEOUT="3") for _ in range(2)]
     for worker in workers:
         wait_for(lambda w=worker: " ready." in w.output(), 300, f"worker {worker.name}")
-    job_id = _launch(owner_client, small_project, epochs=4)
+    # Long enough to outlast the timeout on a fast machine too (4 epochs once ended too soon).
+    epochs = 12
+    job_id = _launch(owner_client, small_project, epochs=epochs)
     job, _, _ = _watch(job_id, 900)
     assert job.status == JobStatus.SUCCEEDED, job.error_message
     output = lambda: "".join(w.output() for w in workers)  # noqa: E731
     wait_for(lambda: "not run (running on" in output(), 60, "a redelivery refused by the claim")
     assert job_row(job_id).attempts == 1
     assert ModelVersion.objects.filter(job=job).count() == 1
-    assert JobMetric.objects.filter(job=job).count() == 4
+    assert JobMetric.objects.filter(job=job).count() == epochs  # one row per epoch
 
 
 def test_launching_with_the_broker_down_answers_fast_and_loses_nothing(
